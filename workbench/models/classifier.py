@@ -1,0 +1,51 @@
+"""The audio classifier: spectrogram CNN encoder -> LSTM/GRU -> head."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from torch import Tensor, nn
+
+from workbench.errors import ConfigError
+from workbench.models.encoder import EncoderConfig, SpectrogramEncoder, downsample_lengths
+from workbench.models.heads import FramesHead, HeadKind, PoolingHead
+from workbench.models.recurrent import Recurrent, RecurrentConfig
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    encoder: EncoderConfig = field(default_factory=EncoderConfig)
+    recurrent: RecurrentConfig = field(default_factory=RecurrentConfig)
+    head: HeadKind = "attention"   # "last" | "mean" | "attention" (many-to-one) | "frames" (many-to-many)
+
+    def __post_init__(self) -> None:
+        if self.head not in ("last", "mean", "attention", "frames"):
+            raise ConfigError(f"head must be last, mean, attention or frames, got {self.head!r}")
+
+
+class AudioClassifier(nn.Module):
+    """(B, num_bins, n_frames) spectrograms + (B,) frame lengths -> logits.
+
+    Many-to-one heads give (B, num_classes); the "frames" head gives (B, n_steps, num_classes) with
+    n_steps = n_frames // cfg.encoder.time_stride (see `step_lengths`).
+    """
+
+    def __init__(self, cfg: ClassifierConfig, num_classes: int) -> None:
+        super().__init__()
+        if num_classes < 2:
+            raise ConfigError(f"a classifier needs at least 2 classes, got {num_classes}")
+        self.cfg = cfg
+        self.num_classes = num_classes
+        self.encoder = SpectrogramEncoder(cfg.encoder)
+        self.recurrent = Recurrent(cfg.recurrent, cfg.encoder.out_dim)
+        out_dim = cfg.recurrent.out_dim
+        self.head = FramesHead(out_dim, num_classes) if cfg.head == "frames" else PoolingHead(cfg.head, out_dim, num_classes)
+
+    def forward(self, spec: Tensor, lengths: Tensor) -> Tensor:
+        x, steps = self.encoder(spec, lengths)                   # (B, T', D), (B,)
+        seq, final = self.recurrent(x, steps)                     # (B, T', H*dirs), (B, H*dirs)
+        return self.head(seq, final, steps)
+
+    def step_lengths(self, lengths: Tensor) -> Tensor:
+        """Frame lengths (B,) -> the number of valid output steps (B,) of the frames head."""
+        return downsample_lengths(lengths, self.cfg.encoder.time_pool)
