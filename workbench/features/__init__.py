@@ -1,0 +1,22 @@
+"""Features of decoded media: spectrograms of waveforms, CNN-ready frame tensors, and their plots.
+
+Feature code takes tensors and never opens a file; decoding is `workbench.media`'s job.
+"""
+
+from workbench.features.frames import FrameConfig, FrameExtractor, frames_to_tensor
+from workbench.features.plots import plot_confusion, plot_frame_strip, plot_spectrogram, plot_waveform
+from workbench.features.spectrogram import Spectrogram, SpectrogramConfig, num_frames, spectrogram
+
+__all__ = [
+    "FrameConfig",
+    "FrameExtractor",
+    "Spectrogram",
+    "SpectrogramConfig",
+    "frames_to_tensor",
+    "num_frames",
+    "plot_confusion",
+    "plot_frame_strip",
+    "plot_spectrogram",
+    "plot_waveform",
+    "spectrogram",
+]
