@@ -1,0 +1,68 @@
+import math
+
+import torch
+
+from workbench.data import AudioDataset, AugmentConfig, Example, augment_waveform, collate, spec_augment
+from workbench.data.augment import add_noise, change_speed
+
+SR = 8000
+
+
+def _tone(seconds=0.5, freq=440.0):
+    t = torch.arange(int(SR * seconds)) / SR
+    return 0.3 * torch.sin(2 * math.pi * freq * t)
+
+
+def test_same_seed_same_view_and_other_seed_other_view():
+    cfg = AugmentConfig(noise_prob=1.0, speed_prob=1.0, eq_prob=1.0)
+    a = augment_waveform(_tone(), SR, cfg, torch.Generator().manual_seed(1))
+    b = augment_waveform(_tone(), SR, cfg, torch.Generator().manual_seed(1))
+    c = augment_waveform(_tone(), SR, cfg, torch.Generator().manual_seed(2))
+    torch.testing.assert_close(a, b)
+    assert a.shape != c.shape or not torch.allclose(a, c)
+    assert a.abs().max() <= 1.0
+
+
+def test_noise_is_added_at_the_requested_snr():
+    clean = _tone(2.0)
+    noisy = add_noise(clean, 10.0, torch.Generator().manual_seed(0))
+    snr = 10 * torch.log10(clean.pow(2).mean() / (noisy - clean).pow(2).mean())
+    assert abs(float(snr) - 10.0) < 0.1
+
+
+def test_speed_perturbation_changes_duration_and_pitch():
+    fast = change_speed(_tone(1.0, 500.0), 1.25)
+    assert abs(fast.shape[0] - SR / 1.25) <= 2
+    peak_hz = torch.fft.rfft(fast).abs().argmax().item() * SR / fast.shape[0]
+    assert abs(peak_hz - 625.0) < 5
+
+
+def test_dataset_augments_only_when_asked_and_follows_the_epoch():
+    items = [(Example("/a.wav", "x"), _tone()), (Example("/b.wav", "y"), _tone(0.3))]
+    plain = AudioDataset(items, ["x", "y"], SR)
+    torch.testing.assert_close(plain[0][0], items[0][1])
+    assert plain[1][1] == 1
+    aug = AudioDataset(items, ["x", "y"], SR, AugmentConfig(), seed=0)
+    first = aug[0][0]
+    torch.testing.assert_close(aug[0][0], first)          # same epoch: same view
+    aug.set_epoch(1)
+    assert aug[0][0].shape != first.shape or not torch.allclose(aug[0][0], first)
+
+
+def test_collate_pads_and_keeps_lengths():
+    batch = collate([(torch.ones(5), 0), (torch.ones(3), 2)])
+    assert batch.waveforms.shape == (2, 5) and batch.lengths.tolist() == [5, 3] and batch.label_ids.tolist() == [0, 2]
+    assert batch.waveforms[1, 3:].abs().sum() == 0
+
+
+def test_spec_augment_masks_only_inside_valid_frames():
+    spec = torch.ones(4, 40, 100)
+    lengths = torch.tensor([100, 60, 20, 8])
+    cfg = AugmentConfig(time_masks=2, time_mask_frames=10, freq_masks=2, freq_mask_bins=5)
+    out = spec_augment(spec, lengths, cfg, torch.Generator().manual_seed(0))
+    assert out.shape == spec.shape
+    assert (out == 0).any()
+    for b, length in enumerate(lengths.tolist()):
+        assert (out[b, :, length:] == spec[b, :, length:]).all()      # padding untouched
+        zero_columns = (out[b, :, :length] == 0).all(dim=0).sum().item()
+        assert zero_columns <= 2 * max(0, min(10, length // 4))      # never most of a short clip

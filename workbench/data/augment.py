@@ -1,0 +1,121 @@
+"""Augmentation for training: waveform transforms per example, SpecAugment per batch. Off at evaluation.
+
+Every random choice comes from a `torch.Generator` the caller seeds, so a fixed seed gives the same
+augmented data (and a resumed run the same data as an uninterrupted one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+import torch
+from scipy.signal import resample_poly
+from torch import Tensor
+
+from workbench.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    gain_db: float = 6.0                      # uniform gain in [-gain_db, +gain_db]
+    shift_s: float = 0.1                      # up to this much silence added before the clip
+    noise_prob: float = 0.5                   # chance of adding background noise
+    snr_db: tuple[float, float] = (10.0, 40.0)
+    speed_prob: float = 0.5                   # chance of speed perturbation
+    speed: tuple[float, float] = (0.9, 1.1)
+    eq_prob: float = 0.5                      # chance of a random smooth EQ curve (microphone colour)
+    eq_db: float = 6.0
+    time_masks: int = 2                       # SpecAugment
+    time_mask_frames: int = 8
+    freq_masks: int = 2
+    freq_mask_bins: int = 5
+
+    def __post_init__(self) -> None:
+        if not self.snr_db[0] <= self.snr_db[1] or not 0 < self.speed[0] <= self.speed[1]:
+            raise ConfigError(f"snr_db {self.snr_db} and speed {self.speed} must be (low, high) ranges")
+        for name in ("noise_prob", "speed_prob", "eq_prob"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ConfigError(f"{name} must be a probability in [0, 1]")
+
+
+def _uniform(gen: torch.Generator, low: float, high: float) -> float:
+    return low + (high - low) * torch.rand((), generator=gen).item()
+
+
+def _chance(gen: torch.Generator, p: float) -> bool:
+    return p > 0 and torch.rand((), generator=gen).item() < p
+
+
+def change_speed(waveform: Tensor, factor: float) -> Tensor:
+    """Play `factor` times faster (pitch moves too): (samples,) -> (round(samples / factor),)."""
+    ratio = Fraction(1.0 / factor).limit_denominator(32)
+    out = resample_poly(waveform.numpy(), ratio.numerator, ratio.denominator)
+    return torch.from_numpy(out.astype(np.float32))
+
+
+def colored_noise(num_samples: int, exponent: float, gen: torch.Generator) -> Tensor:
+    """Noise whose power falls as 1/f**exponent (0 white, 1 pink, 2 brown), unit RMS: (samples,)."""
+    spectrum = torch.fft.rfft(torch.randn(num_samples, generator=gen))
+    freqs = torch.arange(spectrum.shape[0], dtype=torch.float32).clamp(min=1.0)
+    noise = torch.fft.irfft(spectrum / freqs ** (exponent / 2), n=num_samples)
+    return noise / noise.pow(2).mean().sqrt().clamp(min=1e-8)
+
+
+def add_noise(waveform: Tensor, snr_db: float, gen: torch.Generator) -> Tensor:
+    """Add white, pink or brown noise at `snr_db` relative to the signal's power."""
+    exponent = float(torch.randint(0, 3, (), generator=gen))
+    signal_rms = waveform.pow(2).mean().sqrt()
+    noise = colored_noise(waveform.shape[-1], exponent, gen)
+    return waveform + noise * signal_rms * 10 ** (-snr_db / 20)
+
+
+def random_eq(waveform: Tensor, max_db: float, gen: torch.Generator) -> Tensor:
+    """A smooth random gain curve over frequency (a few dB), like a different microphone."""
+    spectrum = torch.fft.rfft(waveform)
+    knots = (torch.rand(6, generator=gen) * 2 - 1) * max_db                    # dB at 6 points
+    curve = torch.nn.functional.interpolate(knots[None, None], size=spectrum.shape[-1], mode="linear", align_corners=True)
+    return torch.fft.irfft(spectrum * 10 ** (curve[0, 0] / 20), n=waveform.shape[-1])
+
+
+def augment_waveform(waveform: Tensor, sample_rate: int, cfg: AugmentConfig, gen: torch.Generator) -> Tensor:
+    """One training view of a mono clip: (samples,) -> (samples',) (speed and shift change the length)."""
+    x = waveform
+    if _chance(gen, cfg.speed_prob):
+        x = change_speed(x, _uniform(gen, *cfg.speed))
+    if _chance(gen, cfg.eq_prob):
+        x = random_eq(x, cfg.eq_db, gen)
+    if cfg.shift_s > 0:
+        lead = int(_uniform(gen, 0.0, cfg.shift_s) * sample_rate)
+        x = torch.cat([x.new_zeros(lead), x])
+    if _chance(gen, cfg.noise_prob):
+        x = add_noise(x, _uniform(gen, *cfg.snr_db), gen)
+    x = x * 10 ** (_uniform(gen, -cfg.gain_db, cfg.gain_db) / 20)
+    return x.clamp(-1.0, 1.0)
+
+
+def _band_mask(num: int, size: int, limit: Tensor, max_width: Tensor, gen: torch.Generator) -> Tensor:
+    """(B, size) bool, True inside `num` random bands per item of width < max_width, starting below limit - width."""
+    batch = limit.shape[0]
+    width = (torch.rand(batch, num, generator=gen) * (max_width[:, None] + 1)).long()
+    start = (torch.rand(batch, num, generator=gen) * (limit[:, None] - width).clamp(min=1)).long()
+    pos = torch.arange(size)[None, None, :]                                  # (1, 1, size)
+    inside = (pos >= start[..., None]) & (pos < (start + width)[..., None])  # (B, num, size)
+    return inside.any(dim=1)
+
+
+def spec_augment(spec: Tensor, lengths: Tensor, cfg: AugmentConfig, gen: torch.Generator) -> Tensor:
+    """Zero random time and frequency bands inside each item's valid frames: (B, F, T) -> (B, F, T).
+
+    Time masks are at most a quarter of an item's length, so a short clip is never mostly masked.
+    """
+    batch, num_bins, num_steps = spec.shape
+    lengths = lengths.cpu()
+    time_width = torch.minimum(torch.full_like(lengths, cfg.time_mask_frames), lengths // 4)
+    time = _band_mask(cfg.time_masks, num_steps, lengths, time_width, gen)                    # (B, T)
+    freq = _band_mask(cfg.freq_masks, num_bins, torch.full_like(lengths, num_bins),
+                      torch.full_like(lengths, cfg.freq_mask_bins), gen)                       # (B, F)
+    valid = torch.arange(num_steps)[None, :] < lengths[:, None]                                 # (B, T)
+    masked = (time[:, None, :] | freq[:, :, None]) & valid[:, None, :]                         # (B, F, T)
+    return spec.masked_fill(masked.to(spec.device), 0.0)
