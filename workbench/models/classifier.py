@@ -41,7 +41,8 @@ class AudioClassifier(nn.Module):
         out_dim = cfg.recurrent.out_dim
         self.head = FramesHead(out_dim, num_classes) if cfg.head == "frames" else PoolingHead(cfg.head, out_dim, num_classes)
 
-    def forward(self, spec: Tensor, lengths: Tensor) -> Tensor:
+    def forward(self, spec: Tensor, lengths: Tensor | None = None) -> Tensor:
+        """`lengths=None`: every item fills all frames (the path exported to ONNX and TorchScript)."""
         x, steps = self.encoder(spec, lengths)                   # (B, T', D), (B,)
         seq, final = self.recurrent(x, steps)                     # (B, T', H*dirs), (B, H*dirs)
         return self.head(seq, final, steps)

@@ -21,7 +21,7 @@ from workbench.errors import ConfigError
 class EncoderConfig:
     num_bins: int = 40                      # spectrogram bins (n_mels) the encoder expects
     channels: tuple[int, ...] = (16, 32, 64)
-    time_pool: tuple[int, ...] = (1, 2, 2)  # time downsampling of each block
+    time_pool: tuple[int, ...] = (2, 2, 1)  # time downsampling of each block
     freq_pool: int = 2                      # frequency downsampling of every block
     out_dim: int = 128
     dropout: float = 0.1
@@ -82,13 +82,17 @@ class SpectrogramEncoder(nn.Module):
         self.proj = nn.Linear(cfg.channels[-1] * freq_left, cfg.out_dim)
         self.dropout = nn.Dropout(cfg.dropout)
 
-    def forward(self, spec: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
-        """(B, num_bins, n_frames), (B,) -> (B, n_steps, out_dim), (B,) step lengths."""
+    def forward(self, spec: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
+        """(B, num_bins, n_frames), (B,) -> (B, n_steps, out_dim), (B,) step lengths.
+
+        `lengths=None` means every item fills all frames (no masking: the export-friendly path).
+        """
         x = spec.unsqueeze(1)                                   # (B, 1, F, T): one input channel
         for block, pool in zip(self.blocks, self.cfg.time_pool):
             x = block(x)
-            lengths = downsample_lengths(lengths, (pool,))
-            x = x * time_mask(lengths, x.shape[-1])[:, None, None, :]   # zero the padded steps
+            if lengths is not None:
+                lengths = downsample_lengths(lengths, (pool,))
+                x = x * time_mask(lengths, x.shape[-1])[:, None, None, :]   # zero the padded steps
         x = x.flatten(1, 2).transpose(1, 2)                     # (B, T', C*F'): one vector per step
         return self.dropout(torch.relu(self.proj(x))), lengths
 

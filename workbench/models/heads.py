@@ -21,22 +21,25 @@ class PoolingHead(nn.Module):
         self.score = nn.Linear(in_dim, 1) if kind == "attention" else None
         self.out = nn.Linear(in_dim, num_classes)
 
-    def forward(self, seq: Tensor, final: Tensor, lengths: Tensor) -> Tensor:
-        """seq (B, T, D), final (B, D), lengths (B,) -> logits (B, num_classes)."""
+    def forward(self, seq: Tensor, final: Tensor, lengths: Tensor | None) -> Tensor:
+        """seq (B, T, D), final (B, D), lengths (B,) or None (all full) -> logits (B, num_classes)."""
         return self.out(self.pool(seq, final, lengths))
 
-    def pool(self, seq: Tensor, final: Tensor, lengths: Tensor) -> Tensor:
+    def pool(self, seq: Tensor, final: Tensor, lengths: Tensor | None) -> Tensor:
         if self.kind == "last":
             return final
-        mask = time_mask(lengths, seq.shape[1])                          # (B, T)
         if self.kind == "mean":
+            if lengths is None:
+                return seq.mean(1)
+            mask = time_mask(lengths, seq.shape[1])                      # (B, T)
             return (seq * mask[..., None]).sum(1) / lengths[:, None].to(seq.dtype)
         return (self.attention_weights(seq, lengths)[..., None] * seq).sum(1)
 
-    def attention_weights(self, seq: Tensor, lengths: Tensor) -> Tensor:
+    def attention_weights(self, seq: Tensor, lengths: Tensor | None) -> Tensor:
         """(B, T, D), (B,) -> (B, T) softmax weights, zero on padded steps."""
         scores = self.score(seq).squeeze(-1)                              # (B, T)
-        scores = scores.masked_fill(~time_mask(lengths, seq.shape[1]), float("-inf"))
+        if lengths is not None:
+            scores = scores.masked_fill(~time_mask(lengths, seq.shape[1]), float("-inf"))
         return torch.softmax(scores, dim=1)
 
 
@@ -47,5 +50,5 @@ class FramesHead(nn.Module):
         super().__init__()
         self.out = nn.Linear(in_dim, num_classes)
 
-    def forward(self, seq: Tensor, final: Tensor, lengths: Tensor) -> Tensor:
+    def forward(self, seq: Tensor, final: Tensor, lengths: Tensor | None) -> Tensor:
         return self.out(seq)

@@ -44,15 +44,18 @@ class Recurrent(nn.Module):
             dropout=cfg.dropout if cfg.num_layers > 1 else 0.0, bidirectional=cfg.bidirectional,
         )
 
-    def forward(self, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+    def forward(self, x: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """(B, T, input_size), (B,) -> outputs (B, T, out_dim) zero past each length, final (B, out_dim).
 
         `final` is the last layer's state at the end of each sequence: for a bidirectional block, the
         forward direction after the last valid step joined with the backward direction after step 0.
         """
-        packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        out, state = self.rnn(packed)
-        out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
+        if lengths is None:                     # every sequence fills all steps: no packing (exportable)
+            out, state = self.rnn(x)
+        else:
+            packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+            out, state = self.rnn(packed)
+            out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
         hidden = state[0] if self.cfg.kind == "lstm" else state          # (layers*dirs, B, H)
         dirs = 2 if self.cfg.bidirectional else 1
         last_layer = hidden[-dirs:]                                       # (dirs, B, H)

@@ -1,0 +1,107 @@
+import json
+
+import numpy as np
+import pytest
+import soundfile
+import torch
+
+from workbench import cli, tasks
+from workbench.data import find_examples
+from workbench.errors import ConfigError, MediaError
+from workbench.media import Audio, write_audio
+from workbench.tasks import classify
+
+from tests.tasks.conftest import SAMPLE_RATE, TONES_HZ, tone
+
+
+def test_training_writes_a_bundle_that_generalises_to_a_held_out_group(tone_run):
+    assert tone_run.test_groups == ["dee"]
+    assert tone_run.test is not None and tone_run.test.n == 24
+    assert tone_run.test.accuracy >= 0.9
+    for name in ("config.json", "model.safetensors", "metrics.json", "README.md"):
+        assert (tone_run.bundle_dir / name).is_file()
+    config = json.loads((tone_run.bundle_dir / "config.json").read_text())
+    assert config["task"] == "classify" and config["labels"] == ["high", "low", "mid"]
+    assert "Held-out groups" in (tone_run.bundle_dir / "README.md").read_text()
+
+
+def test_bundle_round_trip_rebuilds_the_same_model(tone_run):
+    bundle = tasks.load(tone_run.run_dir)                # a run directory holding model/ is accepted
+    again = tasks.load(tone_run.bundle_dir)
+    assert bundle.cfg == again.cfg and bundle.labels == again.labels
+    wave = torch.from_numpy(tone(800.0, 0.5))[None]
+    wave_8k = torch.nn.functional.interpolate(wave[None], scale_factor=0.5)[0]
+    lengths = torch.tensor([wave_8k.shape[1]])
+    torch.testing.assert_close(bundle.model(wave_8k, lengths), again.model(wave_8k, lengths))
+    assert not bundle.model.training
+
+
+def test_loading_a_broken_bundle_is_a_clear_error(tone_run, tmp_path):
+    with pytest.raises(ConfigError, match="not a model bundle"):
+        tasks.load(tmp_path)
+    (tmp_path / "config.json").write_text('{"task": "classify", "config": {"bogus": 1}, "labels": ["a", "b"]}')
+    (tmp_path / "model.safetensors").write_bytes((tone_run.bundle_dir / "model.safetensors").read_bytes())
+    with pytest.raises(ConfigError, match="bogus"):
+        tasks.load(tmp_path)
+
+
+@pytest.mark.parametrize("suffix", [".flac", ".mp3", ".ogg"])
+def test_predict_reads_any_format_at_any_rate(tone_run, tmp_path, suffix):
+    bundle = tasks.load(tone_run.bundle_dir)
+    stereo = np.stack([tone(2000.0, 0.5, 44_100), tone(2000.0, 0.5, 44_100)])
+    path = tmp_path / f"clip{suffix}"
+    write_audio(path, Audio(torch.from_numpy(stereo), 44_100))
+    result = classify.predict(bundle, path)
+    assert result.label == "high"
+    assert abs(sum(result.probabilities.values()) - 1) < 1e-5
+    assert result.top(1) == [("high", result.confidence)]
+
+
+def test_predict_rejects_a_file_that_is_not_audio(tone_run, tmp_path):
+    path = tmp_path / "notes.wav"
+    path.write_text("hello")
+    with pytest.raises(MediaError, match="notes.wav"):
+        classify.predict(tasks.load(tone_run.bundle_dir), path)
+
+
+def test_evaluate_reports_figures_and_unreadable_files(tone_run, tone_data, tmp_path):
+    examples = [e for e in find_examples(tone_data / "manifest.csv") if e.group == "dee"]
+    bad = tmp_path / "broken.wav"
+    bad.write_bytes(b"RIFF\x00\x00")
+    examples.append(type(examples[0])(str(bad), "low", "dee"))
+    result = classify.evaluate(tasks.load(tone_run.bundle_dir), examples)
+    assert result.n == 24 and result.accuracy == pytest.approx(tone_run.test.accuracy)
+    assert len(result.failures) == 1 and "broken.wav" in result.failures[0].path
+    assert sum(map(sum, result.confusion)) == 24
+    assert set(result.per_class) == {"high", "low", "mid"}
+
+
+def test_score_matches_hand_computed_figures():
+    result = classify.score([0, 0, 1, 1, 2], [0, 1, 1, 1, 0], ["a", "b", "c"])
+    assert result.accuracy == pytest.approx(3 / 5)
+    assert result.per_class["b"]["precision"] == pytest.approx(2 / 3)
+    assert result.per_class["a"]["recall"] == pytest.approx(1 / 2)
+    assert result.confusion == [[1, 1, 0], [0, 2, 0], [1, 0, 0]]
+    # macro-F1 over a (0.5), b (0.8), c (0.0)
+    assert result.macro_f1 == pytest.approx((0.5 + 0.8 + 0.0) / 3)
+
+
+@pytest.mark.parametrize("fmt", ["onnx", "torchscript"])
+def test_export_gives_the_same_outputs_as_pytorch(tone_run, tmp_path, fmt):
+    bundle = tasks.load(tone_run.bundle_dir)
+    out = classify.export(bundle, fmt, tmp_path / f"model.{fmt}")
+    wave = torch.from_numpy(tone(300.0, 0.7, 8000))[None]
+    spec = bundle.model.frontend(wave, torch.tensor([wave.shape[1]]))       # (1, bins, frames)
+    spec = torch.cat([spec, torch.randn_like(spec)])                        # a batch of two
+    with torch.no_grad():
+        expected = bundle.model.net(spec)
+    if fmt == "onnx":
+        import onnxruntime
+
+        session = onnxruntime.InferenceSession(str(out))
+        got = torch.from_numpy(session.run(None, {"spectrogram": spec.numpy()})[0])
+    else:
+        got = torch.jit.load(str(out))(spec)
+    torch.testing.assert_close(got, expected, atol=1e-4, rtol=1e-4)
+    # and the full-length path matches what predict uses
+    torch.testing.assert_close(expected[:1], bundle.model.net(spec[:1], torch.tensor([spec.shape[-1]])).detach(), atol=1e-5, rtol=1e-5)

@@ -1,0 +1,68 @@
+"""The CLI's model commands: train, evaluate, classify, export."""
+
+import json
+
+import numpy as np
+import soundfile
+
+from workbench import cli
+
+from tests.tasks.conftest import TONES_HZ, tone
+
+
+def _json_lines(text):
+    return [json.loads(line) for line in text.strip().splitlines()]
+
+
+def test_train_evaluate_classify_export_round_trip(tone_data, tmp_path, capsys):
+    run = tmp_path / "run"
+    args = ["train", "classifier", "--data", str(tone_data / "manifest.csv"), "--out", str(run), "--json",
+            "--test-groups", "dee", "--set", "train.epochs=2", "--set", "split.val_fraction=0.3"]
+    assert cli.main(args) == 0
+    summary = _json_lines(capsys.readouterr().out)[0]
+    assert summary["test_groups"] == ["dee"] and summary["counts"]["test"] == 24
+    assert (run / "model" / "model.safetensors").is_file() and (run / "steps.csv").is_file()
+
+    # --resume with more epochs continues after epoch 2
+    assert cli.main(args[:-4] + ["--set", "train.epochs=3", "--set", "split.val_fraction=0.3", "--resume"]) == 0
+    capsys.readouterr()
+    assert (run / "checkpoints" / "epoch_003.safetensors").is_file()
+
+    assert cli.main(["evaluate", "--model", str(run), "--data", str(tone_data / "manifest.csv"), "--json",
+                     "--out", str(tmp_path / "eval")]) == 0
+    result = _json_lines(capsys.readouterr().out)[0]
+    assert {"accuracy", "macro_f1", "n", "per_class", "confusion"} <= set(result) and result["n"] == 96
+    assert (tmp_path / "eval" / "confusion.png").read_bytes()[:4] == b"\x89PNG"
+    assert json.loads((tmp_path / "eval" / "confusion.json").read_text())["labels"] == ["high", "low", "mid"]
+
+    assert cli.main(["export", "--model", str(run), "--format", "onnx", "--out", str(tmp_path / "m.onnx")]) == 0
+    assert (tmp_path / "m.onnx").stat().st_size > 10_000
+
+
+def test_classify_many_files_one_json_line_each_and_bad_files_do_not_stop_the_rest(tone_run, tmp_path, capsys):
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    for label, freq in TONES_HZ.items():
+        soundfile.write(folder / f"{label}.wav", tone(freq, 0.5, 22_050), 22_050)
+    (folder / "broken.wav").write_bytes(b"RIFF....WAVEfmt ")
+    status = cli.main(["classify", "--model", str(tone_run.bundle_dir), "--json", "--top-k", "2", str(folder),
+                       str(tmp_path / "missing.mp3")])
+    captured = capsys.readouterr()
+    assert status == 1
+    records = {r["path"].rsplit("/", 1)[1]: r for r in _json_lines(captured.out)}
+    assert set(records) == {"high.wav", "low.wav", "mid.wav", "broken.wav", "missing.mp3"}
+    for label in TONES_HZ:
+        assert records[f"{label}.wav"]["label"] == label
+        assert len(records[f"{label}.wav"]["probabilities"]) == 2
+    assert "broken.wav" in records["broken.wav"]["error"] and "missing.mp3" in records["missing.mp3"]["error"]
+    assert "Traceback" not in captured.err
+
+
+def test_classify_text_output_and_bad_model_dir(tone_run, tmp_path, capsys):
+    path = tmp_path / "x.ogg"
+    soundfile.write(path, tone(300.0, 0.5, 8000), 8000)
+    assert cli.main(["classify", "--model", str(tone_run.bundle_dir), str(path)]) == 0
+    assert capsys.readouterr().out.startswith(f"{path}: low")
+    assert cli.main(["classify", "--model", str(tmp_path), str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "not a model bundle" in err and "Traceback" not in err

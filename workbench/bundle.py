@@ -1,0 +1,94 @@
+"""Model bundles: the only thing we ship and load.
+
+    <dir>/config.json          task, full config (features, model, ...), labels or vocab, versions
+    <dir>/model.safetensors    weights only
+    <dir>/metrics.json         evaluation figures
+    <dir>/README.md            the model card
+
+`save_bundle` writes to a temporary folder beside the target, then renames it into place, so a
+reader never sees a half-written bundle. No pickle anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_model, save_model
+from torch import nn
+
+from workbench.errors import ConfigError
+
+CONFIG, WEIGHTS, METRICS, CARD = "config.json", "model.safetensors", "metrics.json", "README.md"
+
+
+@dataclass(frozen=True)
+class BundleFiles:
+    path: Path
+    config: dict          # the parsed config.json
+    metrics: dict         # the parsed metrics.json ({} when absent)
+
+    @property
+    def task(self) -> str:
+        return self.config["task"]
+
+
+def versions() -> dict[str, str]:
+    import workbench
+
+    return {"workbench": workbench.__version__, "torch": torch.__version__.split("+")[0], "python": platform.python_version()}
+
+
+def save_bundle(path: str | Path, config: dict, model: nn.Module, metrics: dict, card: str) -> Path:
+    """Write a bundle atomically; `config` must hold at least "task". Replaces an existing bundle."""
+    path = Path(path)
+    if "task" not in config:
+        raise ConfigError("a bundle config needs a 'task' key")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        (tmp / CONFIG).write_text(json.dumps({**config, "versions": versions()}, indent=2) + "\n")
+        save_model(model, str(tmp / WEIGHTS))
+        (tmp / METRICS).write_text(json.dumps(metrics, indent=2) + "\n")
+        (tmp / CARD).write_text(card)
+        if path.exists():
+            old = path.with_name(f".{path.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            path.rename(old)
+            tmp.rename(path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return path
+
+
+def read_bundle(path: str | Path) -> BundleFiles:
+    """Parse a bundle's JSON files; a run directory holding `model/` is accepted too."""
+    path = Path(path)
+    if not (path / CONFIG).exists() and (path / "model" / CONFIG).exists():
+        path = path / "model"
+    if not (path / CONFIG).is_file() or not (path / WEIGHTS).is_file():
+        raise ConfigError(f"{path}: not a model bundle (needs {CONFIG} and {WEIGHTS})")
+    try:
+        config = json.loads((path / CONFIG).read_text())
+        metrics = json.loads((path / METRICS).read_text()) if (path / METRICS).exists() else {}
+    except json.JSONDecodeError as err:
+        raise ConfigError(f"{path}: broken bundle JSON: {err}") from None
+    if "task" not in config:
+        raise ConfigError(f"{path / CONFIG}: no 'task' key")
+    return BundleFiles(path, config, metrics)
+
+
+def load_weights(files: BundleFiles, model: nn.Module, device: torch.device | str = "cpu") -> nn.Module:
+    """Load the bundle's weights into `model` strictly (every tensor must match) and call `eval()`."""
+    missing, unexpected = load_model(model, str(files.path / WEIGHTS), strict=True, device=str(device))
+    if missing or unexpected:  # load_model raises when strict; kept for clarity with older versions
+        raise ConfigError(f"{files.path}: weights do not match the model: missing {missing}, unexpected {unexpected}")
+    return model.to(device).eval()

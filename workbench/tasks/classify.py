@@ -1,0 +1,340 @@
+"""Audio classification (many-to-one): log-mel -> CNN encoder -> LSTM -> label.
+
+The task's standard names: `ClassifyConfig`, `build_model`, `loss`, `predict`, `evaluate`,
+`train`, `load`. The long-audio timeline lives in `tasks/timeline.py`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.utils.data import DataLoader
+
+from workbench.bundle import BundleFiles, load_weights, read_bundle, save_bundle
+from workbench.config import from_dict, to_dict
+from workbench.data import (
+    AudioBatch, AudioDataset, AugmentConfig, Example, LoadFailure, collate, decode_examples, find_examples,
+    labels_of, spec_augment, split_by_group,
+)
+from workbench.errors import ConfigError, EmptyMediaError
+from workbench.features import Spectrogram, SpectrogramConfig, num_frames
+from workbench.media import load_audio
+from workbench.models import AudioClassifier, ClassifierConfig, EncoderConfig
+from workbench.train import EpochLog, FitResult, StepLog, TrainConfig, fit
+
+logger = logging.getLogger(__name__)
+
+TASK = "classify"
+DEFAULT_FEATURES = SpectrogramConfig(
+    kind="mel", sample_rate=8_000, n_fft=256, hop_length=80, n_mels=40, fmin=20.0, fmax=4_000.0,
+    scale="db", top_db=80.0, normalize="utterance",
+)
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    test_fraction: float = 0.2      # of the groups (speakers), held out for the final evaluation
+    val_fraction: float = 0.15      # of the training data, for early stopping
+    val_by: str = "group"           # "group": whole groups; "random": any files (use with few groups)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.val_by not in ("group", "random"):
+            raise ConfigError(f"split.val_by must be 'group' or 'random', got {self.val_by!r}")
+
+
+@dataclass(frozen=True)
+class ClassifyConfig:
+    features: SpectrogramConfig = DEFAULT_FEATURES
+    model: ClassifierConfig = field(default_factory=lambda: ClassifierConfig(encoder=EncoderConfig(num_bins=40)))
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    split: SplitConfig = field(default_factory=SplitConfig)
+    max_duration_s: float = 4.0     # longer training clips are cut to this
+
+    def __post_init__(self) -> None:
+        if self.features.num_bins != self.model.encoder.num_bins:
+            raise ConfigError(
+                f"features give {self.features.num_bins} bins but model.encoder.num_bins={self.model.encoder.num_bins}")
+
+
+class Classifier(nn.Module):
+    """Waveforms in, logits out: the feature front end (a buffer-only module) and the network."""
+
+    def __init__(self, cfg: ClassifyConfig, labels: list[str]) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.labels = list(labels)
+        self.frontend = Spectrogram(cfg.features)
+        self.net = AudioClassifier(cfg.model, len(labels))
+
+    def features(self, waveforms: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+        """(B, samples), (B,) -> spectrograms (B, num_bins, n_frames), frame lengths (B,)."""
+        return self.frontend(waveforms, lengths), num_frames(lengths, self.cfg.features)
+
+    def forward(self, waveforms: Tensor, lengths: Tensor) -> Tensor:
+        """(B, samples) mono at cfg.features.sample_rate, (B,) -> logits (B, num_classes)."""
+        return self.net(*self.features(waveforms, lengths))
+
+
+@dataclass(frozen=True)
+class LoadedBundle:
+    task: str
+    path: Path
+    cfg: ClassifyConfig
+    labels: list[str]
+    model: Classifier          # eval mode, on `device`
+    device: torch.device
+    metrics: dict
+
+
+@dataclass(frozen=True)
+class Classification:
+    path: str
+    label: str
+    confidence: float
+    probabilities: dict[str, float]     # label -> probability, all labels
+    duration_s: float
+
+    def top(self, k: int) -> list[tuple[str, float]]:
+        return sorted(self.probabilities.items(), key=lambda kv: -kv[1])[:k]
+
+
+def build_model(cfg: ClassifyConfig, labels: list[str]) -> Classifier:
+    return Classifier(cfg, labels)
+
+
+def loss(model: Classifier, batch: AudioBatch, augment: AugmentConfig | None = None,
+         gen: torch.Generator | None = None) -> Tensor:
+    """Cross-entropy of a batch; SpecAugment on the spectrograms when `augment` is given."""
+    spec, frames = model.features(batch.waveforms, batch.lengths)
+    if augment is not None:
+        spec = spec_augment(spec, frames, augment, gen or torch.Generator().manual_seed(0))
+    return F.cross_entropy(model.net(spec, frames), batch.label_ids)
+
+
+def load(path: str | Path, device: torch.device | str = "cpu", files: BundleFiles | None = None) -> LoadedBundle:
+    """Rebuild the exact feature extractor and model of a classifier bundle (weights loaded strictly)."""
+    files = files or read_bundle(path)
+    if files.task != TASK:
+        raise ConfigError(f"{files.path}: a {files.task!r} bundle, not a classifier")
+    cfg = from_dict(ClassifyConfig, files.config["config"])
+    labels = list(files.config["labels"])
+    device = torch.device(device)
+    model = load_weights(files, build_model(cfg, labels), device)
+    return LoadedBundle(TASK, files.path, cfg, labels, model, device, files.metrics)
+
+
+@torch.no_grad()
+def classify_waveforms(bundle: LoadedBundle, waveforms: list[Tensor]) -> Tensor:
+    """Probabilities (N, num_classes) of mono waveforms (samples,) at the bundle's sample rate."""
+    batch = collate([(w, 0) for w in waveforms]).to(bundle.device)
+    return torch.softmax(bundle.model(batch.waveforms, batch.lengths).float(), dim=-1).cpu()
+
+
+def predict(bundle: LoadedBundle, path: str | Path) -> Classification:
+    """Label and probabilities of one file of any format the media layer reads."""
+    audio = load_audio(path, sample_rate=bundle.cfg.features.sample_rate, mono=True)
+    if audio.num_samples == 0:
+        raise EmptyMediaError(path, "no audio samples")
+    probs = classify_waveforms(bundle, [audio.waveform[0]])[0]
+    best = int(probs.argmax())
+    return Classification(str(path), bundle.labels[best], float(probs[best]),
+                          {label: float(p) for label, p in zip(bundle.labels, probs)}, audio.duration_s)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    n: int
+    accuracy: float
+    macro_f1: float
+    labels: list[str]
+    per_class: dict[str, dict[str, float]]   # label -> precision, recall, f1, support
+    confusion: list[list[int]]               # rows: true label, columns: predicted label
+    failures: list[LoadFailure]
+
+    def to_dict(self) -> dict:
+        return {**dataclasses.asdict(self), "failures": [dataclasses.asdict(f) for f in self.failures]}
+
+
+def score(true_ids: list[int], pred_ids: list[int], labels: list[str], failures: list[LoadFailure] = ()) -> Evaluation:
+    """Accuracy, macro-F1, per-class precision/recall and the confusion matrix (scikit-learn's definitions)."""
+    from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
+
+    ids = list(range(len(labels)))
+    if not true_ids:
+        raise ConfigError("nothing to evaluate: no example could be read")
+    precision, recall, f1, support = precision_recall_fscore_support(true_ids, pred_ids, labels=ids, zero_division=0)
+    per_class = {label: {"precision": float(precision[i]), "recall": float(recall[i]), "f1": float(f1[i]),
+                         "support": int(support[i])} for i, label in enumerate(labels)}
+    present = sorted(set(true_ids))        # macro-F1 over the classes that occur in the data
+    return Evaluation(
+        n=len(true_ids),
+        accuracy=float(np.mean(np.asarray(true_ids) == np.asarray(pred_ids))),
+        macro_f1=float(f1_score(true_ids, pred_ids, labels=present, average="macro", zero_division=0)),
+        labels=list(labels), per_class=per_class,
+        confusion=confusion_matrix(true_ids, pred_ids, labels=ids).tolist(), failures=list(failures),
+    )
+
+
+def _predict_ids(model: Classifier, items: list[tuple[Example, Tensor]], device: torch.device, batch_size: int = 128) -> list[int]:
+    model.eval()
+    preds: list[int] = []
+    with torch.no_grad():
+        for start in range(0, len(items), batch_size):
+            batch = collate([(w, 0) for _, w in items[start:start + batch_size]]).to(device)
+            preds += model(batch.waveforms, batch.lengths).argmax(-1).tolist()
+    return preds
+
+
+def evaluate(bundle: LoadedBundle, examples: list[Example]) -> Evaluation:
+    """Evaluate a loaded classifier on labelled examples; unreadable files are listed, not fatal."""
+    unknown = sorted({e.label for e in examples} - set(bundle.labels))
+    if unknown:
+        raise ConfigError(f"labels not known to the model: {', '.join(unknown)} (model labels: {', '.join(bundle.labels)})")
+    items, failures = decode_examples(examples, bundle.cfg.features.sample_rate)
+    index = {label: i for i, label in enumerate(bundle.labels)}
+    preds = _predict_ids(bundle.model, items, bundle.device)
+    return score([index[e.label] for e, _ in items], preds, bundle.labels, failures)
+
+
+@dataclass(frozen=True)
+class TrainReport:
+    run_dir: Path
+    bundle_dir: Path
+    fit: FitResult
+    test: Evaluation | None             # None when no group was held out for testing
+    counts: dict[str, int]              # examples in train / val / test
+    failures: list[LoadFailure]         # files that could not be read (left out)
+    test_groups: list[str]
+
+
+def _splits(cfg: ClassifyConfig, examples: list[Example], test_groups: list[str] | None):
+    if test_groups is not None or cfg.split.test_fraction > 0:
+        rest, test = split_by_group(examples, cfg.split.test_fraction, cfg.split.seed, test_groups)
+    else:
+        rest, test = examples, []
+    if cfg.split.val_by == "group":
+        train_set, val = split_by_group(rest, cfg.split.val_fraction, cfg.split.seed + 1)
+    else:
+        order = torch.randperm(len(rest), generator=torch.Generator().manual_seed(cfg.split.seed + 1)).tolist()
+        num_val = max(1, round(cfg.split.val_fraction * len(rest)))
+        val, train_set = [rest[i] for i in order[:num_val]], [rest[i] for i in order[num_val:]]
+    return train_set, val, test
+
+
+def train(
+    cfg: ClassifyConfig,
+    examples: list[Example],
+    run_dir: str | Path,
+    device: torch.device,
+    resume: bool = False,
+    test_groups: list[str] | None = None,
+    on_step: Callable[[StepLog], None] | None = None,
+    on_epoch: Callable[[EpochLog], None] | None = None,
+) -> TrainReport:
+    """Train a classifier; split test groups and validation off `examples`; write `run_dir/model/` (a bundle)."""
+    run_dir = Path(run_dir)
+    labels = labels_of(examples)
+    train_set, val_set, test_set = _splits(cfg, examples, test_groups)
+    sample_rate = cfg.features.sample_rate
+    failures: list[LoadFailure] = []
+    decoded = {}
+    for name, subset in (("train", train_set), ("val", val_set), ("test", test_set)):
+        decoded[name], bad = decode_examples(subset, sample_rate, cfg.max_duration_s, workers=2)
+        failures += bad
+    if not decoded["train"] or not decoded["val"]:
+        raise ConfigError(f"{run_dir}: no readable training or validation examples ({len(failures)} unreadable)")
+    torch.manual_seed(cfg.train.seed)
+    model = build_model(cfg, labels)
+    train_ds = AudioDataset(decoded["train"], labels, sample_rate, cfg.augment, cfg.train.seed)
+    val_ids = [labels.index(e.label) for e, _ in decoded["val"]]
+    spec_gen = torch.Generator()
+
+    def batches(epoch: int):
+        train_ds.set_epoch(epoch)
+        spec_gen.manual_seed(cfg.train.seed * 31 + epoch)
+        order = torch.Generator().manual_seed(cfg.train.seed * 17 + epoch)
+        return DataLoader(train_ds, cfg.train.batch_size, shuffle=True, generator=order, collate_fn=collate)
+
+    def validate(m: Classifier) -> dict[str, float]:
+        preds = _predict_ids(m, decoded["val"], device)
+        result = score(val_ids, preds, labels)
+        return {"accuracy": result.accuracy, "macro_f1": result.macro_f1}
+
+    steps = -(-len(train_ds) // cfg.train.batch_size)
+    result = fit(model, batches, lambda m, b: loss(m, b, cfg.augment, spec_gen), validate, cfg.train,
+                 run_dir, device, steps, resume=resume, on_step=on_step, on_epoch=on_epoch)
+    test = None
+    if decoded["test"]:
+        index = {label: i for i, label in enumerate(labels)}
+        test = score([index[e.label] for e, _ in decoded["test"]], _predict_ids(model, decoded["test"], device), labels)
+    groups = sorted({e.group or "" for e in test_set})
+    counts = {name: len(items) for name, items in decoded.items()}
+    metrics = {"best_epoch": result.best_epoch, "val": result.best_val, "counts": counts, "test_groups": groups,
+               "test": test.to_dict() if test else None}
+    bundle_dir = save_bundle(run_dir / "model", {"task": TASK, "config": to_dict(cfg), "labels": labels},
+                             model.cpu(), metrics, model_card(cfg, labels, metrics))
+    model.to(device)
+    return TrainReport(run_dir, bundle_dir, result, test, counts, failures, groups)
+
+
+def model_card(cfg: ClassifyConfig, labels: list[str], metrics: dict, notes: str = "") -> str:
+    """A model card in Markdown: what the model is, how it was trained and evaluated, its figures."""
+    test = metrics.get("test")
+    f = cfg.features
+    lines = [
+        "# Audio classifier", "",
+        f"Labels ({len(labels)}): {', '.join(labels)}", "",
+        "## Model",
+        f"- Features: {f.kind}, {f.num_bins} bins, {f.sample_rate} Hz, n_fft {f.n_fft}, hop {f.hop_length} "
+        f"({f.frame_rate:g} frames/s), scale {f.scale}, normalisation {f.normalize}.",
+        f"- CNN encoder: channels {list(cfg.model.encoder.channels)}, time pooling {list(cfg.model.encoder.time_pool)}; "
+        f"{cfg.model.recurrent.kind.upper()} hidden {cfg.model.recurrent.hidden_size} x {cfg.model.recurrent.num_layers} "
+        f"layer(s), {'bidirectional' if cfg.model.recurrent.bidirectional else 'unidirectional'}; head: {cfg.model.head}.",
+        "", "## Training",
+        f"- AdamW lr {cfg.train.lr}, batch {cfg.train.batch_size}, up to {cfg.train.epochs} epochs, gradient clipping "
+        f"at {cfg.train.grad_clip}, early stopping patience {cfg.train.patience} on validation {cfg.train.monitor}, seed {cfg.train.seed}.",
+        "- Augmentation: gain, time shift, speed perturbation, coloured noise, random EQ, SpecAugment.",
+        f"- Examples: {metrics.get('counts')}; best epoch {metrics.get('best_epoch')}; validation {metrics.get('val')}.",
+        "", "## Evaluation",
+    ]
+    if test:
+        lines += [f"Held-out groups {metrics.get('test_groups')}: accuracy {test['accuracy']:.4f}, "
+                  f"macro-F1 {test['macro_f1']:.4f} on {test['n']} files."]
+    else:
+        lines += ["No held-out test split in this run (see notes)."]
+    if notes:
+        lines += ["", notes]
+    return "\n".join(lines) + "\n"
+
+
+def export(bundle: LoadedBundle, fmt: str, out: str | Path) -> Path:
+    """Export the network (spectrogram (B, num_bins, n_frames) -> logits (B, num_classes)) to ONNX or TorchScript.
+
+    The feature front end stays outside the file: compute `bundle.cfg.features` spectrograms first
+    (its config is in the bundle's config.json). Batch size and frame count are dynamic.
+    """
+    if fmt not in ("onnx", "torchscript"):
+        raise ConfigError(f"export format must be 'onnx' or 'torchscript', got {fmt!r}")
+    out = Path(out)
+    net = bundle.model.net.cpu().eval()
+    example = torch.zeros(2, bundle.cfg.features.num_bins, 101)
+    try:
+        if fmt == "torchscript":
+            with torch.no_grad():
+                torch.jit.trace(net, (example,), check_trace=False).save(str(out))
+        else:
+            torch.onnx.export(net, (example,), str(out), dynamo=False, input_names=["spectrogram"],
+                              output_names=["logits"], dynamic_axes={"spectrogram": {0: "batch", 2: "frames"}})
+    finally:
+        bundle.model.net.to(bundle.device)
+    return out

@@ -1,0 +1,174 @@
+"""A labelled timeline of a long recording, streamed in constant memory.
+
+The file is read in chunks. An optional energy gate finds voiced regions (frames louder than an
+adaptive noise floor); each region no longer than `window_s` is classified whole, and longer
+regions (or the whole file, with the gate off) are covered by sliding windows whose labels are
+merged into segments `{start_s, end_s, label, confidence}`. Memory holds one chunk plus one
+window, whatever the file's length.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from workbench.errors import ConfigError
+from workbench.media import stream_audio
+from workbench.tasks.classify import LoadedBundle, classify_waveforms
+
+FRAME_S = 0.01          # energy frames of 10 ms
+
+
+@dataclass(frozen=True)
+class TimelineConfig:
+    window_s: float = 1.0           # longest span classified at once
+    hop_s: float = 0.25             # step of sliding windows inside long regions
+    gate: bool = True               # skip silence with an energy gate
+    floor_db: float = -55.0         # frames quieter than this (dBFS) are always silence
+    margin_db: float = 12.0         # ... and so are frames less than this above the noise floor
+    min_gap_s: float = 0.12         # shorter silences do not split a region
+    min_voiced_s: float = 0.08      # shorter regions are ignored
+    pad_s: float = 0.05             # context kept on each side of a region
+    min_confidence: float = 0.5     # segments less confident than this are dropped
+    chunk_s: float = 10.0           # streaming read size
+
+    def __post_init__(self) -> None:
+        if not 0 < self.hop_s <= self.window_s:
+            raise ConfigError(f"hop_s={self.hop_s} must be in (0, window_s={self.window_s}]")
+        if self.chunk_s <= 0 or self.min_gap_s < 0 or self.pad_s < 0:
+            raise ConfigError("chunk_s must be positive; min_gap_s and pad_s must not be negative")
+
+
+@dataclass(frozen=True)
+class Segment:
+    start_s: float
+    end_s: float
+    label: str
+    confidence: float
+
+
+class _NoiseFloor:
+    """Running 10th percentile of frame energies (dB), from a fixed-size histogram."""
+
+    def __init__(self) -> None:
+        self.edges = np.arange(-120.0, 1.0, 1.0)
+        self.counts = np.zeros(len(self.edges) - 1)
+
+    def update(self, energy_db: np.ndarray) -> float:
+        self.counts += np.histogram(np.clip(energy_db, -119.5, 0.5), self.edges)[0]
+        cumulative = np.cumsum(self.counts) / max(1.0, self.counts.sum())
+        return float(self.edges[int(np.searchsorted(cumulative, 0.1))])
+
+
+def _frame_energy_db(x: np.ndarray, frame: int) -> np.ndarray:
+    """RMS energy in dBFS of consecutive frames: (samples,) -> (samples // frame,)."""
+    frames = x[: len(x) // frame * frame].reshape(-1, frame)
+    return 10 * np.log10(np.mean(frames.astype(np.float64) ** 2, axis=1) + 1e-12)
+
+
+def _merge(windows: list[tuple[int, int, np.ndarray]], start: int, end: int, labels: list[str],
+           sample_rate: int) -> list[Segment]:
+    """Consecutive windows with the same label become one segment; boundaries fall between window centres."""
+    groups: list[list[tuple[int, int, np.ndarray]]] = []
+    for window in windows:
+        if groups and int(groups[-1][-1][2].argmax()) == int(window[2].argmax()):
+            groups[-1].append(window)
+        else:
+            groups.append([window])
+    segments = []
+    for i, group in enumerate(groups):
+        seg_start = start if i == 0 else (sum(groups[i - 1][-1][:2]) + sum(group[0][:2])) // 4
+        seg_end = end if i == len(groups) - 1 else (sum(group[-1][:2]) + sum(groups[i + 1][0][:2])) // 4
+        probs = np.stack([w[2] for w in group])
+        label_id = int(probs.mean(0).argmax())
+        segments.append(Segment(seg_start / sample_rate, seg_end / sample_rate, labels[label_id],
+                                float(probs[:, label_id].mean())))
+    return segments
+
+
+class _Tracker:
+    """Streaming state: the sample buffer, the open voiced region and the windows classified in it."""
+
+    def __init__(self, bundle: LoadedBundle, cfg: TimelineConfig) -> None:
+        self.bundle, self.cfg = bundle, cfg
+        self.sample_rate = bundle.cfg.features.sample_rate
+        self.frame = max(1, round(FRAME_S * self.sample_rate))
+        self.window = round(cfg.window_s * self.sample_rate)
+        self.hop = max(1, round(cfg.hop_s * self.sample_rate))
+        self.pad = round(cfg.pad_s * self.sample_rate)
+        self.buf, self.buf_start = np.zeros(0, np.float32), 0
+        self.region: int | None = None         # first sample of the open region
+        self.first_active = self.last_active = 0
+        self.next_window = 0
+        self.windows: list[tuple[int, int, np.ndarray]] = []
+        self.segments: list[Segment] = []
+        self.floor = _NoiseFloor()
+        self.next_frame = 0                    # first sample of the next energy frame to look at
+
+    def _classify(self, start: int, end: int) -> np.ndarray:
+        clip = torch.from_numpy(np.ascontiguousarray(self.buf[start - self.buf_start:end - self.buf_start]))
+        return classify_waveforms(self.bundle, [clip])[0].numpy()
+
+    def feed(self, chunk: np.ndarray) -> None:
+        """Append a chunk, gate its frames, classify the windows it completes, forget what is no longer needed."""
+        self.buf = np.concatenate([self.buf, chunk])
+        end = self.buf_start + len(self.buf)
+        first = self.next_frame
+        count = (end - first) // self.frame
+        if count <= 0:
+            return
+        energy = _frame_energy_db(self.buf[first - self.buf_start:], self.frame)[:count]
+        floor_db = self.floor.update(energy) if self.cfg.gate else -math.inf
+        threshold = max(self.cfg.floor_db, floor_db + self.cfg.margin_db)
+        active = energy > threshold if self.cfg.gate else np.ones(count, bool)
+        for i in range(count):
+            self._step(first + i * self.frame, bool(active[i]))
+        self.next_frame = first + count * self.frame
+        keep = self.region if self.region is not None else self.next_frame - self.pad
+        cut = max(0, keep - self.buf_start)
+        self.buf, self.buf_start = self.buf[cut:], self.buf_start + cut
+
+    def _step(self, start: int, active: bool) -> None:
+        end = start + self.frame
+        if active:
+            if self.region is None:
+                self.region = max(self.buf_start, start - self.pad)
+                self.first_active, self.next_window, self.windows = start, self.region, []
+            self.last_active = end
+        elif self.region is not None and start - self.last_active >= self.cfg.min_gap_s * self.sample_rate:
+            self.close(min(end, self.last_active + self.pad))
+            return
+        while self.region is not None and end >= self.next_window + self.window:
+            self.windows.append((self.next_window, self.next_window + self.window,
+                                 self._classify(self.next_window, self.next_window + self.window)))
+            self.next_window += self.hop
+
+    def close(self, region_end: int) -> None:
+        """Classify what is left of the open region and turn its windows into segments."""
+        if self.region is None:
+            return
+        start, self.region = self.region, None
+        region_end = min(region_end, self.buf_start + len(self.buf))
+        if self.last_active - self.first_active < self.cfg.min_voiced_s * self.sample_rate:
+            return
+        if not self.windows:
+            self.windows = [(start, region_end, self._classify(start, region_end))]
+        elif self.windows[-1][1] < region_end:
+            last = max(start, region_end - self.window)
+            self.windows.append((last, region_end, self._classify(last, region_end)))
+        merged = _merge(self.windows, start, region_end, self.bundle.labels, self.sample_rate)
+        self.segments += [s for s in merged if s.confidence >= self.cfg.min_confidence]
+
+
+def timeline(bundle: LoadedBundle, path: str | Path, cfg: TimelineConfig | None = None) -> list[Segment]:
+    """Segments of a long file of any format the media layer reads, streamed in constant memory."""
+    cfg = cfg or TimelineConfig()
+    tracker = _Tracker(bundle, cfg)
+    for chunk in stream_audio(path, cfg.chunk_s, sample_rate=tracker.sample_rate, mono=True):
+        tracker.feed(chunk.waveform[0].numpy().astype(np.float32, copy=False))
+    tracker.close(tracker.last_active + tracker.pad)
+    return tracker.segments
