@@ -1,0 +1,420 @@
+"""Reading video frames (and clips of frames with their audio) with PyAV.
+
+Frame times are presentation timestamps (pts * time_base) on the file's timeline, so they are right
+for variable-frame-rate video. Sparse sampling (uniform, fps) seeks to the keyframe before each
+target and decodes forward; the seek is verified (the first frame decoded must not be later than
+the target, else we seek further back) so the frames picked are exactly those a full decode picks.
+Resizing and RGB conversion happen in one libswscale call inside `to_ndarray`, single-threaded:
+on 2 cores that is faster than PyAV's default multi-threaded conversion, which competes with the
+frame-threaded decoder.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+import torch
+
+from workbench.errors import ConfigError, CorruptMediaError, NoVideoStreamError
+from workbench.media.audio import Audio, load_audio_span
+from workbench.media.probe import (
+    MediaInfo,
+    MediaLimits,
+    decode_packets,
+    open_media,
+    probe,
+    require_decoder,
+    timeline_origin_s,
+)
+
+log = logging.getLogger(__name__)
+
+EPS_S = 1e-6               # tolerance when comparing frame times with target times
+MAX_SEEK_TRIES = 6         # seek back 0, 1, 2, 4, 8, 16 s before a target before decoding from the start
+MIN_SEEK_GAP_S = 2.0       # without a keyframe index, seek only when the target is this far ahead (or one GOP)
+_KINDS = ("uniform", "fps", "range", "every", "keyframes", "all")
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """Which frames to read. Build with the class methods, or `Sampling.parse("uniform:16")`.
+
+    uniform(n): n frames, the first frame at or after the middle of each of n equal segments of the span.
+    fps(x): for each time span_start + k/x, the frame displayed at that time (the last one with pts <= t).
+    range(t0, t1): every frame with t0 <= time < t1.   every(k): frames 0, k, 2k, ... of the span.
+    keyframes(): the keyframes (only those are decoded).   all(): every frame.
+    """
+
+    kind: str = "all"
+    num_frames: int | None = None       # uniform
+    frames_per_s: float | None = None   # fps
+    start_s: float | None = None        # range
+    end_s: float | None = None          # range
+    step: int | None = None             # every
+
+    def __post_init__(self) -> None:
+        if self.kind not in _KINDS:
+            raise ConfigError(f"unknown sampling kind {self.kind!r}; expected one of {', '.join(_KINDS)}")
+        if self.kind == "uniform" and not (isinstance(self.num_frames, int) and self.num_frames > 0):
+            raise ConfigError(f"uniform sampling needs a positive number of frames, got {self.num_frames!r}")
+        if self.kind == "fps" and not (self.frames_per_s is not None and self.frames_per_s > 0):
+            raise ConfigError(f"fps sampling needs a positive rate, got {self.frames_per_s!r}")
+        if self.kind == "every" and not (isinstance(self.step, int) and self.step > 0):
+            raise ConfigError(f"every sampling needs a positive step, got {self.step!r}")
+        if self.kind == "range" and not (self.start_s is not None and self.end_s is not None
+                                         and 0 <= self.start_s < self.end_s):
+            raise ConfigError(f"range sampling needs 0 <= start_s < end_s, got {self.start_s!r}, {self.end_s!r}")
+
+    @classmethod
+    def uniform(cls, n: int) -> Sampling:
+        return cls("uniform", num_frames=n)
+
+    @classmethod
+    def fps(cls, x: float) -> Sampling:
+        return cls("fps", frames_per_s=float(x))
+
+    @classmethod
+    def range(cls, t0_s: float, t1_s: float) -> Sampling:
+        return cls("range", start_s=float(t0_s), end_s=float(t1_s))
+
+    @classmethod
+    def every(cls, k: int) -> Sampling:
+        return cls("every", step=k)
+
+    @classmethod
+    def keyframes(cls) -> Sampling:
+        return cls("keyframes")
+
+    @classmethod
+    def all(cls) -> Sampling:
+        return cls("all")
+
+    @classmethod
+    def parse(cls, text: str) -> Sampling:
+        """"uniform:16", "fps:2", "range:1.5:3", "every:5", "keyframes", "all" -> Sampling; bad text -> ConfigError."""
+        kind, *args = text.strip().split(":")
+        arity = {"uniform": 1, "fps": 1, "range": 2, "every": 1, "keyframes": 0, "all": 0}
+        if kind not in arity or len(args) != arity[kind]:
+            raise ConfigError(f"bad sampling {text!r}; expected uniform:N, fps:X, range:T0:T1, every:K, "
+                              "keyframes or all")
+        try:
+            if kind in ("uniform", "every"):
+                return getattr(cls, kind)(int(args[0]))
+            if kind == "fps":
+                return cls.fps(float(args[0]))
+            if kind == "range":
+                return cls.range(float(args[0]), float(args[1]))
+        except ValueError:
+            raise ConfigError(f"bad sampling {text!r}: {':'.join(args)!r} is not a number") from None
+        return getattr(cls, kind)()
+
+    def __str__(self) -> str:
+        params = {"uniform": [self.num_frames], "fps": [self.frames_per_s], "range": [self.start_s, self.end_s],
+                  "every": [self.step]}.get(self.kind, [])
+        return ":".join([self.kind, *(f"{p:g}" if isinstance(p, float) else str(p) for p in params)])
+
+
+@dataclass(frozen=True)
+class Frames:
+    """frames (T, H, W, 3) uint8 RGB; times_s (T,) float64 presentation time of each frame on the file's timeline."""
+
+    frames: torch.Tensor
+    times_s: torch.Tensor
+
+
+@dataclass(frozen=True)
+class Clip:
+    """Frames and the audio of exactly [start_s, end_s) (silence-padded where the audio track has none)."""
+
+    frames: Frames
+    audio: Audio | None         # None when the file has no audio stream
+    start_s: float
+    end_s: float
+
+
+def read_frames(path: str | Path, sampling: Sampling = Sampling.all(), size: int | tuple[int, int] | None = None,
+                limits: MediaLimits | None = None) -> Frames:
+    """Decode the frames `sampling` picks -> Frames: frames (T, H, W, 3) uint8, times_s (T,) float64.
+
+    size: None keeps the stream's size, an int gives (size, size) frames, a tuple is (width, height).
+    Display rotation (StreamInfo.rotation) is not applied.
+    """
+    info = probe(path, limits)
+    return read_frames_span(path, info, sampling, size, None, None)
+
+
+def read_clip(path: str | Path, start_s: float, end_s: float, sampling: Sampling = Sampling.all(),
+              size: int | tuple[int, int] | None = None, sample_rate: int | None = None, mono: bool = True,
+              limits: MediaLimits | None = None) -> Clip:
+    """Frames of [start_s, end_s) (picked by `sampling` within that span) with the audio of the same span.
+
+    Both are aligned by presentation timestamps. `end_s` is clamped to the file's duration. The audio
+    is (channels, round((end_s - start_s) * rate)) samples, zero-padded where the track starts later
+    or ends earlier, and its `start_s` equals the clip's.
+    """
+    info = probe(path, limits)
+    if not 0 <= start_s < end_s:
+        raise ConfigError(f"read_clip needs 0 <= start_s < end_s, got {start_s}, {end_s}")
+    if info.duration_s is not None:
+        end_s = max(start_s, min(end_s, info.duration_s))
+    frames = read_frames_span(path, info, sampling, size, start_s, end_s)
+    audio = None
+    if info.audio is not None and end_s > start_s:
+        loaded = load_audio_span(path, info, start_s, end_s - start_s, sample_rate, mono)
+        audio = _fit_audio(loaded, start_s, end_s)
+    return Clip(frames, audio, start_s, end_s)
+
+
+def read_frames_span(path, info: MediaInfo, sampling: Sampling, size, start_s: float | None,
+                     end_s: float | None) -> Frames:
+    """read_frames for an already probed file, restricted to [start_s, end_s) when given."""
+    if info.video is None:
+        raise NoVideoStreamError(path, "no video stream")
+    require_decoder(info, info.video)
+    width, height = _frame_size(size, info)
+    with open_media(path) as container:
+        stream = container.streams.video[0]
+        stream.codec_context.thread_type = "AUTO"
+        if sampling.kind == "keyframes":
+            stream.codec_context.skip_frame = "NONKEY"
+        cursor = _Cursor(path, container, stream, info)
+        span_start, span_end = _span(cursor, info, sampling, start_s, end_s)
+        sink = _FrameSink(path, width, height, _expected_count(info, sampling, span_start, span_end))
+        if sampling.kind in ("uniform", "fps"):
+            _pick_at_targets(cursor, sampling, span_start, span_end, sink)
+        else:
+            _pick_sequential(cursor, sampling, span_start, span_end, sink)
+    return sink.frames()
+
+
+class _FrameSink:
+    """Converts picked frames to RGB as they arrive, into one (T, H, W, 3) buffer that grows by doubling.
+
+    Decoded YUV frames are dropped at once and no final np.stack copy is made: reading every frame of
+    a long 720p video needs the output's memory, not two or three times it. np.empty pages that are
+    never written cost no memory, so a generous initial capacity is cheap.
+    """
+
+    def __init__(self, path, width: int, height: int, capacity: int) -> None:
+        self.path, self.width, self.height = path, width, height
+        self.buffer = np.empty((max(1, capacity), height, width, 3), np.uint8)
+        self.times: list[float] = []
+        self._last = None
+
+    def add(self, frame, t: float) -> None:
+        n = len(self.times)
+        if n == len(self.buffer):
+            grown = np.empty((2 * n, self.height, self.width, 3), np.uint8)
+            grown[:n] = self.buffer
+            self.buffer = grown
+        if frame is self._last:     # a frame picked for two targets is converted once
+            self.buffer[n] = self.buffer[n - 1]
+        else:
+            try:
+                self.buffer[n] = frame.to_ndarray(format="rgb24", width=self.width, height=self.height, threads=1)
+            except av.error.FFmpegError as err:
+                raise CorruptMediaError(self.path, f"cannot convert a video frame: {err}") from None
+        self._last = frame
+        self.times.append(t)
+
+    def frames(self) -> Frames:
+        n = len(self.times)
+        return Frames(torch.from_numpy(self.buffer[:n]), torch.tensor(self.times, dtype=torch.float64))
+
+
+def _expected_count(info: MediaInfo, sampling: Sampling, span_start: float, span_end: float) -> int:
+    """How many frames `sampling` will probably pick (the sink's initial capacity)."""
+    if sampling.kind == "uniform":
+        return sampling.num_frames
+    length = max(0.0, span_end - span_start)
+    if math.isinf(length):
+        return 64
+    if sampling.kind == "fps":
+        return math.ceil(length * sampling.frames_per_s) + 1
+    rate = max(info.video.avg_fps or 0.0, info.video.real_fps or 0.0) or 30.0
+    return math.ceil(length * rate / (sampling.step or 1)) + 2
+
+
+class _Cursor:
+    """Decodes one video stream forward from a (verified) seek point, keeping the current and previous frame."""
+
+    def __init__(self, path, container, stream, info: MediaInfo) -> None:
+        self.path, self.container, self.stream = path, container, stream
+        self.origin_s = timeline_origin_s(container)
+        self.start_s = info.video.start_s
+        declared = info.video.duration_s
+        self.declared_end_s = self.start_s + declared if declared else None
+        self.frame_s = 1.0 / (info.video.avg_fps or info.video.real_fps or 25.0)
+        self.frame = self.prev = None
+        self.t = self.prev_t = None
+        self.eof = True
+        self.gop_s = 0.0
+        self._last_key_t = None
+        self._frames = None
+        self._keyframe_times = None
+
+    def restart(self, seek_s: float | None) -> None:
+        """Seek to the keyframe at or before `seek_s` (None: the stream start) and decode its first frame."""
+        if self._frames is not None:
+            self._frames.close()
+        target_s = self.start_s if seek_s is None else seek_s
+        ts = math.floor((target_s + self.origin_s) / self.stream.time_base)
+        try:
+            self.container.seek(ts, stream=self.stream, backward=True, any_frame=False)
+        except av.error.FFmpegError as err:
+            if seek_s is not None:
+                raise
+            if self._frames is not None:   # frames were consumed, so the start is gone for good
+                raise CorruptMediaError(self.path, f"cannot seek back to the start: {err}") from None
+            log.debug("%s: seek to start failed (%s); decoding from the first packet", self.path, err)
+        self._frames = decode_packets(self.path, self.container, self.stream)
+        self.frame = self.prev = self.t = self.prev_t = self._last_key_t = None
+        self.eof = False
+        self.advance()
+
+    def seek(self, target_s: float) -> None:
+        """Position on a frame at or before target_s, so that decoding forward sees every later frame."""
+        back_s = 0.0
+        for _ in range(MAX_SEEK_TRIES):
+            seek_s = target_s - back_s
+            if seek_s <= self.start_s:
+                break
+            try:
+                self.restart(seek_s)
+            except av.error.FFmpegError:
+                break
+            if self.t is not None and self.t <= target_s + EPS_S:
+                return
+            back_s = max(1.0, 2 * back_s)
+        self.restart(None)
+
+    def advance(self) -> bool:
+        frame = next(self._frames, None)
+        if frame is None:
+            self.eof = True
+            self._check_complete()
+            return False
+        self.prev, self.prev_t = self.frame, self.t
+        self.frame = frame
+        if frame.pts is not None:
+            self.t = float(frame.pts * self.stream.time_base) - self.origin_s
+        else:   # no timestamp: assume the nominal frame duration
+            self.t = self.start_s if self.prev_t is None else self.prev_t + self.frame_s
+        if frame.key_frame:
+            if self._last_key_t is not None:
+                self.gop_s = max(self.gop_s, self.t - self._last_key_t)
+            self._last_key_t = self.t
+        return True
+
+    def should_seek(self, target_s: float) -> bool:
+        if self._frames is None or self.t is None:
+            return True
+        if target_s <= self.t + EPS_S:
+            return False
+        if self._keyframe_times is None:
+            entries = self.stream.index_entries
+            self._keyframe_times = [float(e.timestamp * self.stream.time_base) - self.origin_s
+                                    for e in entries if e.flags & 1]
+        if self._keyframe_times:
+            i = bisect.bisect_right(self._keyframe_times, target_s) - 1
+            return i >= 0 and self._keyframe_times[i] > self.t + EPS_S
+        return target_s - self.t > max(MIN_SEEK_GAP_S, self.gop_s)
+
+    def _check_complete(self) -> None:
+        if self.t is None or self.declared_end_s is None or self.stream.codec_context.skip_frame != "DEFAULT":
+            return
+        decoded_end_s = self.t + self.frame_s
+        if self.declared_end_s - decoded_end_s > max(0.25, 0.05 * (self.declared_end_s - self.start_s)):
+            raise CorruptMediaError(self.path, f"truncated: the video stream should last until "
+                                               f"{self.declared_end_s:.2f} s but its frames end at "
+                                               f"{decoded_end_s:.2f} s")
+
+
+def _span(cursor: _Cursor, info: MediaInfo, sampling: Sampling, start_s, end_s) -> tuple[float, float]:
+    """[start, end) on the timeline: the video stream's span, cut by the clip window and by range sampling."""
+    span_start = info.video.start_s
+    if info.video.duration_s is not None:
+        span_end = span_start + info.video.duration_s
+    elif info.duration_s is not None:
+        span_end = info.duration_s
+    else:   # nothing declared: find the last frame
+        cursor.restart(None)
+        while cursor.advance():
+            pass
+        span_end = (cursor.t if cursor.t is not None else span_start) + cursor.frame_s
+    for window_start, window_end in ((start_s, end_s), (sampling.start_s, sampling.end_s)):
+        span_start = max(span_start, window_start) if window_start is not None else span_start
+        span_end = min(span_end, window_end) if window_end is not None else span_end
+    return span_start, span_end
+
+
+def _pick_sequential(cursor: _Cursor, sampling: Sampling, span_start: float, span_end: float,
+                     sink: _FrameSink) -> None:
+    """Every frame in [span_start, span_end) into the sink; every `step`-th one for every(k)."""
+    if span_end <= span_start:
+        return
+    cursor.seek(span_start)
+    if cursor.t is None:
+        raise CorruptMediaError(cursor.path, "no decodable video frames")
+    index, step = 0, sampling.step or 1
+    while cursor.t is not None and cursor.t < span_end - EPS_S:
+        if cursor.t >= span_start - EPS_S:
+            if index % step == 0:
+                sink.add(cursor.frame, cursor.t)
+            index += 1
+        if not cursor.advance():
+            break
+
+
+def _pick_at_targets(cursor: _Cursor, sampling: Sampling, span_start: float, span_end: float,
+                     sink: _FrameSink) -> None:
+    """uniform: first frame at/after each target; fps: the frame displayed at each target (see Sampling)."""
+    length = span_end - span_start
+    if length <= 0:
+        return
+    if sampling.kind == "uniform":
+        n = sampling.num_frames
+        targets = [span_start + (i + 0.5) * length / n for i in range(n)]
+    else:
+        rate = sampling.frames_per_s
+        targets = [span_start + k / rate for k in range(max(1, math.ceil(length * rate - EPS_S)))]
+    for target in targets:
+        if cursor.should_seek(target):
+            cursor.seek(target)
+        if cursor.t is None:
+            raise CorruptMediaError(cursor.path, "no decodable video frames")
+        if sampling.kind == "uniform":
+            while not cursor.eof and cursor.t < target - EPS_S:
+                cursor.advance()
+            sink.add(cursor.frame, cursor.t)
+        else:
+            while not cursor.eof and cursor.t <= target + EPS_S:
+                cursor.advance()
+            use_prev = cursor.t > target + EPS_S and cursor.prev is not None
+            sink.add(*((cursor.prev, cursor.prev_t) if use_prev else (cursor.frame, cursor.t)))
+
+
+def _frame_size(size, info: MediaInfo) -> tuple[int, int]:
+    """(width, height) of the output frames."""
+    if size is None:
+        return info.video.width, info.video.height
+    width, height = (size, size) if isinstance(size, int) else tuple(size)
+    if not (isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0):
+        raise ConfigError(f"size must be a positive int or a (width, height) pair, got {size!r}")
+    return width, height
+
+
+def _fit_audio(audio: Audio, start_s: float, end_s: float) -> Audio:
+    """Pad (zeros) or trim so the audio covers exactly [start_s, end_s) at its own rate."""
+    rate = audio.sample_rate
+    total = round((end_s - start_s) * rate)
+    lead = min(total, max(0, round((audio.start_s - start_s) * rate)))
+    body = audio.waveform[:, : total - lead]
+    waveform = torch.nn.functional.pad(body, (lead, total - lead - body.shape[1]))
+    return Audio(waveform, rate, start_s)
