@@ -6,7 +6,8 @@ subclasses naming the file and the problem. Times are seconds on the file's time
 
 from workbench.media.audio import Audio, load_audio, stream_audio
 from workbench.media.probe import MediaInfo, MediaLimits, StreamInfo, probe
-from workbench.media.video import Clip, Frames, Sampling, read_clip, read_frames
+from workbench.media.sampling import Sampling
+from workbench.media.video import Clip, Frames, read_clip, read_frames
 from workbench.media.write import write_audio, write_video
 
 __all__ = [

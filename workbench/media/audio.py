@@ -22,6 +22,7 @@ from workbench.errors import ConfigError, CorruptMediaError, NoAudioStreamError
 from workbench.media.probe import (
     MediaInfo,
     MediaLimits,
+    check_decoded_duration,
     decode_packets,
     open_media,
     probe,
@@ -70,14 +71,16 @@ def load_audio(path: str | Path, sample_rate: int | None = None, mono: bool = Tr
 
     `mono=True` averages the channels -> (1, samples); `sample_rate` resamples (soxr HQ). Times are on
     the file's timeline; the result's `start_s` is the exact time of its first sample, which is later
-    than `start_s` when the audio track starts later.
+    than `start_s` when the audio track starts later. A stream whose sample rate or channel count
+    changes mid-stream is converted to its first frame's rate and channel count (`probe` reports those).
     """
+    limits = limits if limits is not None else MediaLimits.from_env()
     info = probe(path, limits)
-    return load_audio_span(path, info, start_s, duration_s, sample_rate, mono)
+    return load_audio_span(path, info, start_s, duration_s, sample_rate, mono, limits)
 
 
 def load_audio_span(path: str | Path, info: MediaInfo, start_s: float | None, duration_s: float | None,
-                    sample_rate: int | None, mono: bool) -> Audio:
+                    sample_rate: int | None, mono: bool, limits: MediaLimits) -> Audio:
     """load_audio for an already probed file."""
     _check_args(info, start_s, duration_s, sample_rate)
     end_s = None if duration_s is None else (start_s or 0.0) + duration_s
@@ -85,7 +88,7 @@ def load_audio_span(path: str | Path, info: MediaInfo, start_s: float | None, du
     if Path(path).suffix.lower() in SOUNDFILE_SUFFIXES:
         samples, first_s = _read_soundfile(path, start_s, end_s) or (None, 0.0)
     if samples is None:
-        samples, first_s = _read_pyav(path, info, start_s, end_s)
+        samples, first_s = _read_pyav(path, info, start_s, end_s, limits)
     if mono and samples.shape[0] > 1:
         samples = samples.mean(axis=0, keepdims=True)
     native_rate = info.audio.sample_rate
@@ -103,6 +106,7 @@ def stream_audio(path: str | Path, chunk_s: float, sample_rate: int | None = Non
     Each chunk's waveform is (channels, round(chunk_s * rate)); `chunk.start_s` is its time on the
     file's timeline. Concatenated, the chunks equal `load_audio(path, sample_rate, mono)`.
     """
+    limits = limits if limits is not None else MediaLimits.from_env()
     info = probe(path, limits)
     _check_args(info, None, None, sample_rate)
     if not chunk_s > 0:
@@ -112,7 +116,7 @@ def stream_audio(path: str | Path, chunk_s: float, sample_rate: int | None = Non
     chunk_n = max(1, round(chunk_s * out_rate))
     blocks = _soundfile_blocks(path) if Path(path).suffix.lower() in SOUNDFILE_SUFFIXES else None
     if blocks is None:
-        blocks = _pyav_blocks(path, info)
+        blocks = _pyav_blocks(path, info, limits)
     resampler = None
     pending: list[np.ndarray] = []
     num_pending = num_emitted = 0
@@ -133,6 +137,8 @@ def stream_audio(path: str | Path, chunk_s: float, sample_rate: int | None = Non
             yield Audio(torch.from_numpy(np.ascontiguousarray(chunk, dtype=np.float32)), out_rate,
                         first_s + num_emitted / out_rate)
             num_emitted += chunk.shape[1]
+    if first_s is None or first_s is _LAST:
+        raise CorruptMediaError(path, "the audio stream decodes to no samples")
 
 
 _LAST = object()   # marks the empty block _with_last appends, so the resampler can flush
@@ -150,6 +156,8 @@ def _check_args(info: MediaInfo, start_s, duration_s, sample_rate) -> None:
     if info.audio is None:
         raise NoAudioStreamError(info.path, "no audio stream")
     require_decoder(info, info.audio)
+    if not (info.audio.sample_rate and info.audio.num_channels):
+        raise CorruptMediaError(info.path, "the audio stream declares no sample rate or channel count")
     if start_s is not None and start_s < 0:
         raise ConfigError(f"start_s must be >= 0, got {start_s}")
     if duration_s is not None and duration_s <= 0:
@@ -203,21 +211,25 @@ def _soundfile_blocks(path) -> Iterator[tuple[float, np.ndarray]] | None:
     return blocks()
 
 
-def _pyav_blocks(path, info: MediaInfo, start_s: float | None = None) -> Iterator[tuple[float, np.ndarray]]:
+def _pyav_blocks(path, info: MediaInfo, limits: MediaLimits,
+                 start_s: float | None = None) -> Iterator[tuple[float, np.ndarray]]:
     """(time of first sample, (channels, n) float32) per decoded frame, from `start_s` (minus preroll) on.
 
     Encoder padding after the stream's declared end (AAC pads its last frame) is dropped: samples past
-    that end are held back and only passed on if more than PADDING_S of them follow.
+    that end are held back and only passed on if more than PADDING_S of them follow. Once all is decoded,
+    data that ends well before the declared end raises CorruptMediaError (truncated).
     """
     declared = info.audio.duration_s
     if declared is None:
-        yield from _decode_blocks(path, info, start_s)
+        yield from _decode_blocks(path, info, limits, start_s)
         return
     end_s = info.audio.start_s + declared
     rate = info.audio.sample_rate
     held: list[tuple[float, np.ndarray]] = []
-    for frame_s, data in _decode_blocks(path, info, start_s):
-        keep = max(0, min(data.shape[1], round((end_s - frame_s) * rate)))
+    decoded_end_s = None
+    for frame_s, data in _decode_blocks(path, info, limits, start_s):
+        decoded_end_s = frame_s + data.shape[1] / rate
+        keep = data.shape[1] if math.isinf(end_s) else max(0, min(data.shape[1], round((end_s - frame_s) * rate)))
         if keep == data.shape[1] and not held:
             yield frame_s, data
             continue
@@ -227,35 +239,85 @@ def _pyav_blocks(path, info: MediaInfo, start_s: float | None = None) -> Iterato
         if sum(block.shape[1] for _, block in held) > PADDING_S * rate:   # the declared end was wrong
             yield from held
             held, end_s = [], math.inf
+    if decoded_end_s is not None:
+        _check_complete(path, info, decoded_end_s)
 
 
-def _decode_blocks(path, info: MediaInfo, start_s: float | None) -> Iterator[tuple[float, np.ndarray]]:
+def _decode_blocks(path, info: MediaInfo, limits: MediaLimits,
+                   start_s: float | None) -> Iterator[tuple[float, np.ndarray]]:
+    """(time of first sample, (channels, n) float32) per decoded frame, at the rate and channel count of
+    the stream's first frame (frames after a mid-stream change are converted)."""
+    rate, num_channels = info.audio.sample_rate, info.audio.num_channels or 1
     with open_media(path) as container:
         stream = container.streams.audio[0]
         origin_s = timeline_origin_s(container)
-        rate = info.audio.sample_rate
         if start_s is not None and start_s - SEEK_PREROLL_S > info.audio.start_s:
             target = int((start_s - SEEK_PREROLL_S + origin_s) / stream.time_base)
             try:
                 container.seek(target, stream=stream, backward=True)
             except Exception as err:  # noqa: BLE001 -- av raises several error types on failed seeks
                 raise CorruptMediaError(path, f"cannot seek to {start_s:.3f} s: {err}") from None
-        next_s = None
+        next_s, converter = None, _RateConverter(rate, num_channels)
         for frame in decode_packets(path, container, stream):
-            data = _frame_to_float(frame)
             if frame.pts is not None:
                 frame_s = float(frame.pts * stream.time_base) - origin_s
             else:   # no timestamp: the frame follows the previous one
                 frame_s = next_s if next_s is not None else info.audio.start_s
-            yield frame_s, data
-            next_s = frame_s + data.shape[1] / rate
+            check_decoded_duration(path, frame_s - info.audio.start_s, limits)
+            data = converter.convert(_match_channels(_frame_to_float(frame), num_channels), frame.sample_rate)
+            # after a rate change, resampled blocks follow each other (the resampler delays samples)
+            block_s = next_s if converter.changed and next_s is not None else frame_s
+            if data.shape[1]:
+                yield block_s, data
+                next_s = block_s + data.shape[1] / rate
+        tail = converter.flush()
+        if tail.shape[1] and next_s is not None:
+            yield next_s, tail
 
 
-def _read_pyav(path, info: MediaInfo, start_s: float | None, end_s: float | None) -> tuple[np.ndarray, float]:
+class _RateConverter:
+    """Resamples frames whose rate differs from `out_rate` (soxr, streaming, one resampler per input rate run)."""
+
+    def __init__(self, out_rate: int, num_channels: int) -> None:
+        self.out_rate, self.num_channels = out_rate, num_channels
+        self.in_rate = out_rate
+        self.changed = False           # whether any frame needed resampling
+        self._resampler: soxr.ResampleStream | None = None
+
+    def convert(self, data: np.ndarray, in_rate: int) -> np.ndarray:
+        """(channels, n) at in_rate -> (channels, m) at out_rate; a change of input rate flushes the resampler."""
+        head = self.flush() if in_rate != self.in_rate else np.zeros((self.num_channels, 0), np.float32)
+        self.in_rate = in_rate
+        if in_rate == self.out_rate or in_rate <= 0:
+            return np.concatenate([head, data], axis=1) if head.shape[1] else data
+        self.changed = True
+        if self._resampler is None:
+            self._resampler = _resample_stream(in_rate, self.out_rate, self.num_channels)
+        body = self._resampler.resample_chunk(np.ascontiguousarray(data.T), last=False).T
+        return np.concatenate([head, body], axis=1)
+
+    def flush(self) -> np.ndarray:
+        if self._resampler is None:
+            return np.zeros((self.num_channels, 0), np.float32)
+        tail = self._resampler.resample_chunk(np.zeros((0, self.num_channels), np.float32), last=True).T
+        self._resampler = None
+        return tail
+
+
+def _match_channels(data: np.ndarray, num_channels: int) -> np.ndarray:
+    """(c, n) -> (num_channels, n): a mid-stream channel change is mixed down, or mono is repeated."""
+    if data.shape[0] == num_channels:
+        return data
+    mono = data.mean(axis=0, keepdims=True)
+    return np.repeat(mono, num_channels, axis=0)
+
+
+def _read_pyav(path, info: MediaInfo, start_s: float | None, end_s: float | None,
+               limits: MediaLimits) -> tuple[np.ndarray, float]:
     """(channels, samples) float32 of [start_s, end_s) and the first sample's time, decoded with PyAV."""
     rate = info.audio.sample_rate
     blocks, first_s = [], None
-    for frame_s, data in _pyav_blocks(path, info, start_s):
+    for frame_s, data in _pyav_blocks(path, info, limits, start_s):
         if first_s is None:
             first_s = frame_s
         if end_s is not None and frame_s >= end_s:
@@ -264,9 +326,6 @@ def _read_pyav(path, info: MediaInfo, start_s: float | None, end_s: float | None
     if first_s is None:
         raise CorruptMediaError(path, "the audio stream decodes to no samples")
     samples = np.concatenate(blocks, axis=1) if blocks else np.zeros((info.audio.num_channels or 1, 0), np.float32)
-    decoded_end_s = first_s + samples.shape[1] / rate
-    if end_s is None:
-        _check_complete(path, info, decoded_end_s)
     skip = max(0, round(((start_s or 0.0) - first_s) * rate))
     stop = samples.shape[1] if end_s is None else max(skip, round((end_s - first_s) * rate))
     return samples[:, skip:stop], first_s + skip / rate

@@ -39,6 +39,7 @@ _MAGIC_AT_0 = (b"RIFF", b"RF64", b"\x1a\x45\xdf\xa3", b"OggS", b"fLaC", b"ID3", 
                b"\x00\x00\x01\xba", b"\x30\x26\xb2\x75")
 _MAGIC_AT_4 = (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip")
 PROBE_MAX_PACKETS = 500    # packets read to find each stream's first decodable frame
+MAX_BAD_PACKETS = 8        # packets a decoder may reject (and we skip, as ffmpeg does) before the file is corrupt
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ class StreamInfo:
     avg_fps: float | None = None       # average frame rate (frames / duration)
     real_fps: float | None = None      # real base frame rate (lowest rate all timestamps fit)
     num_frames: int | None = None      # when the container knows it
-    rotation: int = 0                  # display rotation in degrees, when flagged (frames are NOT rotated)
+    rotation: int = 0                  # display rotation, degrees counterclockwise (read_frames applies it)
     sample_rate: int | None = None
     num_channels: int | None = None
     bit_depth: int | None = None       # PCM / lossless sample depth when known
@@ -133,7 +134,7 @@ def probe(path: str | Path, limits: MediaLimits | None = None) -> MediaInfo:
     """
     limits = limits if limits is not None else MediaLimits.from_env()
     size_bytes = check_file(path, limits)
-    with open_media(path) as container:
+    with open_media(path, limits.max_pixels) as container:
         origin_s = timeline_origin_s(container)
         duration_s = container.duration / av.time_base if container.duration is not None else None
         header = MediaInfo(str(path), container.format.name, duration_s, size_bytes,
@@ -143,10 +144,12 @@ def probe(path: str | Path, limits: MediaLimits | None = None) -> MediaInfo:
         _check_limits(header, limits)    # before anything is decoded
         if header.container == "wav":
             _check_wav_length(path, size_bytes)
-        first_frames = _first_frames(container)
+        first_frames = _first_frames(container, limits.max_pixels)
         streams = tuple(_stream_info(path, stream, origin_s, first_frames.get(stream.index))
                         for stream in container.streams)
-    return dataclasses.replace(header, streams=streams)
+    info = dataclasses.replace(header, streams=streams)
+    _check_limits(info, limits)    # the first frames may be larger than the header said
+    return info
 
 
 def check_file(path: str | Path, limits: MediaLimits) -> int:
@@ -168,10 +171,24 @@ def check_file(path: str | Path, limits: MediaLimits) -> int:
     return stat.st_size
 
 
-def open_media(path: str | Path) -> av.container.InputContainer:
-    """av.open with FFmpeg's errors mapped to MediaError subclasses. Use as a context manager."""
+def open_media(path: str | Path, max_pixels: int | None = None) -> av.container.InputContainer:
+    """av.open with FFmpeg's errors mapped to MediaError subclasses. Use as a context manager.
+
+    With `max_pixels`, the decoders FFmpeg runs while opening (to find a PNG's or JPEG's size, say)
+    refuse larger frames instead of allocating them; such a stream is left without a size.
+    """
+    # one options dict per stream; streams past the 32nd get FFmpeg's defaults
+    stream_options = [{"max_pixels": str(max_pixels)}] * 32 if max_pixels is not None else None
     try:
-        return av.open(str(path), mode="r", metadata_errors="replace")
+        try:
+            return av.open(str(path), mode="r", metadata_errors="replace", stream_options=stream_options)
+        except ValueError as err:
+            if stream_options is None or isinstance(err, av.error.FFmpegError):
+                raise
+            # PyAV refuses per-stream options for formats whose streams appear only while probing
+            # (MPEG-PS, some MP3s): open those without the option
+            log.debug("%s: opening without max_pixels: %s", path, err)
+            return av.open(str(path), mode="r", metadata_errors="replace")
     except av.error.InvalidDataError:
         if _looks_like_media(path):
             raise CorruptMediaError(path, "truncated or corrupt: the container header cannot be read") from None
@@ -196,13 +213,34 @@ def require_decoder(info: MediaInfo, stream: StreamInfo) -> None:
                                                "cannot decode")
 
 
-def decode_packets(path: str | Path, container: av.container.InputContainer, stream: av.stream.Stream) -> Iterator:
-    """Decoded frames of one stream in presentation order; FFmpeg errors become CorruptMediaError."""
+def decode_packets(path: str | Path, container: av.container.InputContainer, stream: av.stream.Stream,
+                   limits: MediaLimits | None = None) -> Iterator:
+    """Decoded frames of one stream in presentation order; FFmpeg errors become CorruptMediaError.
+
+    With `limits`, a packet the decoder rejects because it grew past the codec's max_pixels option
+    (a mid-stream size change) raises MediaLimitError.
+
+    Like the ffmpeg tool, a packet the decoder rejects is skipped (logged), up to MAX_BAD_PACKETS of them:
+    a stray ID3 tag or one damaged packet in a long file does not lose the rest of it.
+    """
     if stream.codec_context is None:
         raise UnsupportedCodecError(path, f"stream {stream.index} uses a codec this FFmpeg build cannot decode")
+    num_bad = 0
     try:
         for packet in container.demux(stream):
-            yield from packet.decode()
+            try:
+                frames = packet.decode()
+            except (av.error.InvalidDataError, av.error.PatchWelcomeError) as err:
+                ctx = stream.codec_context
+                if limits is not None and stream.type == "video" and ctx.width and ctx.height:
+                    check_frame_pixels(path, ctx.width, ctx.height, limits)
+                num_bad += 1
+                if num_bad > MAX_BAD_PACKETS:
+                    raise CorruptMediaError(path, f"corrupt {stream.type} data: more than {MAX_BAD_PACKETS} "
+                                                  f"packets cannot be decoded ({err.strerror or err})") from None
+                log.warning("%s: skipping an undecodable %s packet: %s", path, stream.type, err)
+                continue
+            yield from frames
     except av.error.DecoderNotFoundError:
         raise UnsupportedCodecError(path, f"no decoder for stream {stream.index}") from None
     except av.error.FFmpegError as err:
@@ -216,13 +254,16 @@ def _looks_like_media(path: str | Path) -> bool:
     return head.startswith(_MAGIC_AT_0) or head[4:8] in _MAGIC_AT_4 or mp3_sync
 
 
-def _first_frames(container) -> dict:
+def _first_frames(container, max_pixels: int) -> dict:
     """The first decoded frame of each audio and video stream, found in one pass over the first packets.
 
     Their timestamps are the streams' true starts: a stream's start_time counts encoder priming
     (e.g. AAC's 1024 samples) that the decoder drops. Undecodable data is left for the readers to report.
     """
     wanted = [s for s in container.streams if s.type in ("audio", "video") and s.codec_context is not None]
+    for stream in wanted:
+        if stream.type == "video":     # refuse, not allocate, frames larger than the limit
+            stream.codec_context.options = {"max_pixels": str(max_pixels)}
     found: dict = {}
     try:
         for count, packet in enumerate(container.demux(*wanted)):
@@ -248,12 +289,18 @@ def _stream_info(path, stream, origin_s: float, first_frame) -> StreamInfo:
     common = dict(index=stream.index, kind=stream.type, codec=codec, start_s=start_s,
                   duration_s=None if end_s is None else max(0.0, end_s - start_s))
     if stream.type == "video" and ctx is not None:
-        rotation = int(round(first_frame.rotation or 0)) % 360 if first_frame is not None else 0
-        return StreamInfo(**common, width=ctx.width, height=ctx.height,
+        rotation = round((first_frame.rotation or 0) / 90) * 90 % 360 if first_frame is not None else 0
+        width, height = ctx.width, ctx.height
+        if not (width and height) and first_frame is not None:   # the header has no size: the first frame's
+            width, height = first_frame.width, first_frame.height
+        return StreamInfo(**common, width=width or None, height=height or None,
                           avg_fps=_to_float(stream.average_rate), real_fps=_to_float(stream.base_rate),
                           num_frames=stream.frames or None, rotation=rotation)
     if stream.type == "audio" and ctx is not None:
-        return StreamInfo(**common, sample_rate=ctx.sample_rate, num_channels=ctx.channels,
+        rate, channels = ctx.sample_rate, ctx.channels
+        if not (rate and channels) and first_frame is not None:  # the header has no format: the first frame's
+            rate, channels = first_frame.sample_rate, len(first_frame.layout.channels)
+        return StreamInfo(**common, sample_rate=rate or None, num_channels=channels or None,
                           bit_depth=_bit_depth(path, codec), num_frames=stream.frames or None)
     return StreamInfo(**common)
 
@@ -308,14 +355,29 @@ def _check_wav_length(path, size_bytes: int) -> None:
         pos += 8 + chunk_size + (chunk_size & 1)
 
 
+def check_decoded_duration(path, decoded_s: float, limits: MediaLimits) -> None:
+    """MediaLimitError once decoding passes `max_duration_s`: files that declare no duration are checked this way."""
+    if decoded_s > limits.max_duration_s:
+        raise MediaLimitError(path, f"decoded {decoded_s:.1f} s, more than the duration limit of "
+                                    f"{limits.max_duration_s:g} s (the file declares no duration; set "
+                                    "WORKBENCH_MAX_DURATION_S or pass limits=MediaLimits(max_duration_s=...))")
+
+
+def check_frame_pixels(path, width: int, height: int, limits: MediaLimits) -> None:
+    """MediaLimitError when a frame (e.g. after a mid-stream size change) is larger than `max_pixels`."""
+    if width * height > limits.max_pixels:
+        raise MediaLimitError(path, f"video {width}x{height} = {width * height} pixels exceeds the limit of "
+                                    f"{limits.max_pixels} (set WORKBENCH_MAX_PIXELS or pass "
+                                    "limits=MediaLimits(max_pixels=...))")
+
+
 def _check_limits(info: MediaInfo, limits: MediaLimits) -> None:
-    if info.duration_s is not None and info.duration_s > limits.max_duration_s:
-        raise MediaLimitError(info.path, f"duration {info.duration_s:.1f} s exceeds the limit of "
+    ends_s = [s.start_s + s.duration_s for s in info.streams if s.duration_s is not None]
+    declared_s = max([d for d in (info.duration_s, *ends_s) if d is not None], default=None)
+    if declared_s is not None and declared_s > limits.max_duration_s:
+        raise MediaLimitError(info.path, f"duration {declared_s:.1f} s exceeds the limit of "
                                          f"{limits.max_duration_s:g} s (set WORKBENCH_MAX_DURATION_S or pass "
                                          "limits=MediaLimits(max_duration_s=...))")
     for stream in info.streams:
-        if stream.width and stream.height and stream.width * stream.height > limits.max_pixels:
-            raise MediaLimitError(info.path, f"video {stream.width}x{stream.height} = "
-                                             f"{stream.width * stream.height} pixels exceeds the limit of "
-                                             f"{limits.max_pixels} (set WORKBENCH_MAX_PIXELS or pass "
-                                             "limits=MediaLimits(max_pixels=...))")
+        if stream.width and stream.height:
+            check_frame_pixels(info.path, stream.width, stream.height, limits)

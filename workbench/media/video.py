@@ -12,8 +12,10 @@ frame-threaded decoder.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import logging
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,100 +28,22 @@ from workbench.media.audio import Audio, load_audio_span
 from workbench.media.probe import (
     MediaInfo,
     MediaLimits,
+    check_decoded_duration,
+    check_frame_pixels,
     decode_packets,
     open_media,
     probe,
     require_decoder,
     timeline_origin_s,
 )
+from workbench.media.sampling import Sampling
 
 log = logging.getLogger(__name__)
 
 EPS_S = 1e-6               # tolerance when comparing frame times with target times
 MAX_SEEK_TRIES = 6         # seek back 0, 1, 2, 4, 8, 16 s before a target before decoding from the start
 MIN_SEEK_GAP_S = 2.0       # without a keyframe index, seek only when the target is this far ahead (or one GOP)
-_KINDS = ("uniform", "fps", "range", "every", "keyframes", "all")
-
-
-@dataclass(frozen=True)
-class Sampling:
-    """Which frames to read. Build with the class methods, or `Sampling.parse("uniform:16")`.
-
-    uniform(n): n frames, the first frame at or after the middle of each of n equal segments of the span.
-    fps(x): for each time span_start + k/x, the frame displayed at that time (the last one with pts <= t).
-    range(t0, t1): every frame with t0 <= time < t1.   every(k): frames 0, k, 2k, ... of the span.
-    keyframes(): the keyframes (only those are decoded).   all(): every frame.
-    """
-
-    kind: str = "all"
-    num_frames: int | None = None       # uniform
-    frames_per_s: float | None = None   # fps
-    start_s: float | None = None        # range
-    end_s: float | None = None          # range
-    step: int | None = None             # every
-
-    def __post_init__(self) -> None:
-        if self.kind not in _KINDS:
-            raise ConfigError(f"unknown sampling kind {self.kind!r}; expected one of {', '.join(_KINDS)}")
-        if self.kind == "uniform" and not (isinstance(self.num_frames, int) and self.num_frames > 0):
-            raise ConfigError(f"uniform sampling needs a positive number of frames, got {self.num_frames!r}")
-        if self.kind == "fps" and not (self.frames_per_s is not None and self.frames_per_s > 0):
-            raise ConfigError(f"fps sampling needs a positive rate, got {self.frames_per_s!r}")
-        if self.kind == "every" and not (isinstance(self.step, int) and self.step > 0):
-            raise ConfigError(f"every sampling needs a positive step, got {self.step!r}")
-        if self.kind == "range" and not (self.start_s is not None and self.end_s is not None
-                                         and 0 <= self.start_s < self.end_s):
-            raise ConfigError(f"range sampling needs 0 <= start_s < end_s, got {self.start_s!r}, {self.end_s!r}")
-
-    @classmethod
-    def uniform(cls, n: int) -> Sampling:
-        return cls("uniform", num_frames=n)
-
-    @classmethod
-    def fps(cls, x: float) -> Sampling:
-        return cls("fps", frames_per_s=float(x))
-
-    @classmethod
-    def range(cls, t0_s: float, t1_s: float) -> Sampling:
-        return cls("range", start_s=float(t0_s), end_s=float(t1_s))
-
-    @classmethod
-    def every(cls, k: int) -> Sampling:
-        return cls("every", step=k)
-
-    @classmethod
-    def keyframes(cls) -> Sampling:
-        return cls("keyframes")
-
-    @classmethod
-    def all(cls) -> Sampling:
-        return cls("all")
-
-    @classmethod
-    def parse(cls, text: str) -> Sampling:
-        """"uniform:16", "fps:2", "range:1.5:3", "every:5", "keyframes", "all" -> Sampling; bad text -> ConfigError."""
-        kind, *args = text.strip().split(":")
-        arity = {"uniform": 1, "fps": 1, "range": 2, "every": 1, "keyframes": 0, "all": 0}
-        if kind not in arity or len(args) != arity[kind]:
-            raise ConfigError(f"bad sampling {text!r}; expected uniform:N, fps:X, range:T0:T1, every:K, "
-                              "keyframes or all")
-        try:
-            if kind in ("uniform", "every"):
-                return getattr(cls, kind)(int(args[0]))
-            if kind == "fps":
-                return cls.fps(float(args[0]))
-            if kind == "range":
-                return cls.range(float(args[0]), float(args[1]))
-        except ValueError:
-            raise ConfigError(f"bad sampling {text!r}: {':'.join(args)!r} is not a number") from None
-        return getattr(cls, kind)()
-
-    def __str__(self) -> str:
-        params = {"uniform": [self.num_frames], "fps": [self.frames_per_s], "range": [self.start_s, self.end_s],
-                  "every": [self.step]}.get(self.kind, [])
-        return ":".join([self.kind, *(f"{p:g}" if isinstance(p, float) else str(p) for p in params)])
-
-
+UNKNOWN_COUNT_BUFFER_BYTES = 256 * 1024**2   # first buffer when the frame count is unknown; it grows by doubling
 @dataclass(frozen=True)
 class Frames:
     """frames (T, H, W, 3) uint8 RGB; times_s (T,) float64 presentation time of each frame on the file's timeline."""
@@ -142,11 +66,16 @@ def read_frames(path: str | Path, sampling: Sampling = Sampling.all(), size: int
                 limits: MediaLimits | None = None) -> Frames:
     """Decode the frames `sampling` picks -> Frames: frames (T, H, W, 3) uint8, times_s (T,) float64.
 
-    size: None keeps the stream's size, an int gives (size, size) frames, a tuple is (width, height).
-    Display rotation (StreamInfo.rotation) is not applied.
+    size: None keeps the stream's (displayed) size, an int gives (size, size) frames, a tuple is (width, height)
+    of the output. Display rotation (StreamInfo.rotation, multiples of 90 degrees) is applied, so frames
+    come out upright as a player shows them: a 640x480 stream flagged 90 gives (T, 640, 480, 3) frames.
+    Every frame is converted to the size of the stream's header (probe's width x height) or to `size`,
+    so a mid-stream resolution change still gives one (T, H, W, 3) tensor. A file that declares no
+    duration (raw H.264, a live MPEG-TS, an unfinalised MKV) is decoded once to find its end.
     """
+    limits = limits if limits is not None else MediaLimits.from_env()
     info = probe(path, limits)
-    return read_frames_span(path, info, sampling, size, None, None)
+    return read_frames_span(path, info, sampling, size, None, None, limits)
 
 
 def read_clip(path: str | Path, start_s: float, end_s: float, sampling: Sampling = Sampling.all(),
@@ -158,34 +87,35 @@ def read_clip(path: str | Path, start_s: float, end_s: float, sampling: Sampling
     is (channels, round((end_s - start_s) * rate)) samples, zero-padded where the track starts later
     or ends earlier, and its `start_s` equals the clip's.
     """
+    limits = limits if limits is not None else MediaLimits.from_env()
     info = probe(path, limits)
     if not 0 <= start_s < end_s:
         raise ConfigError(f"read_clip needs 0 <= start_s < end_s, got {start_s}, {end_s}")
     if info.duration_s is not None:
         end_s = max(start_s, min(end_s, info.duration_s))
-    frames = read_frames_span(path, info, sampling, size, start_s, end_s)
+    frames = read_frames_span(path, info, sampling, size, start_s, end_s, limits)
     audio = None
     if info.audio is not None and end_s > start_s:
-        loaded = load_audio_span(path, info, start_s, end_s - start_s, sample_rate, mono)
+        loaded = load_audio_span(path, info, start_s, end_s - start_s, sample_rate, mono, limits)
         audio = _fit_audio(loaded, start_s, end_s)
     return Clip(frames, audio, start_s, end_s)
 
 
 def read_frames_span(path, info: MediaInfo, sampling: Sampling, size, start_s: float | None,
-                     end_s: float | None) -> Frames:
+                     end_s: float | None, limits: MediaLimits) -> Frames:
     """read_frames for an already probed file, restricted to [start_s, end_s) when given."""
     if info.video is None:
         raise NoVideoStreamError(path, "no video stream")
     require_decoder(info, info.video)
+    if not (info.video.width and info.video.height):
+        raise CorruptMediaError(path, "the video stream's frame size is unknown: its header declares none, or "
+                                      f"its first frame could not be decoded within max_pixels={limits.max_pixels} "
+                                      "(set WORKBENCH_MAX_PIXELS or pass limits=MediaLimits(max_pixels=...))")
     width, height = _frame_size(size, info)
-    with open_media(path) as container:
-        stream = container.streams.video[0]
-        stream.codec_context.thread_type = "AUTO"
-        if sampling.kind == "keyframes":
-            stream.codec_context.skip_frame = "NONKEY"
-        cursor = _Cursor(path, container, stream, info)
+    with contextlib.closing(_Cursor(path, info, limits, keyframes_only=sampling.kind == "keyframes")) as cursor:
         span_start, span_end = _span(cursor, info, sampling, start_s, end_s)
-        sink = _FrameSink(path, width, height, _expected_count(info, sampling, span_start, span_end))
+        sink = _FrameSink(path, width, height, info.video.rotation,
+                          _expected_count(info, sampling, span_start, span_end))
         if sampling.kind in ("uniform", "fps"):
             _pick_at_targets(cursor, sampling, span_start, span_end, sink)
         else:
@@ -198,11 +128,19 @@ class _FrameSink:
 
     Decoded YUV frames are dropped at once and no final np.stack copy is made: reading every frame of
     a long 720p video needs the output's memory, not two or three times it. np.empty pages that are
-    never written cost no memory, so a generous initial capacity is cheap.
+    never written cost no memory, so the buffer is sized from the expected count (a known count is
+    not capped: growing a 5 GB buffer by doubling costs copies and page faults that measured 2-4x
+    the decode itself; it is capped only at the machine's memory). `rotation` (degrees counterclockwise) is applied with np.rot90
+    after scaling, so (width, height) is the size of the upright output frame.
     """
 
-    def __init__(self, path, width: int, height: int, capacity: int) -> None:
+    def __init__(self, path, width: int, height: int, rotation: int, capacity: int | None) -> None:
         self.path, self.width, self.height = path, width, height
+        self.quarter_turns = rotation // 90 % 4
+        frame_bytes = 3 * width * height
+        if capacity is None:
+            capacity = UNKNOWN_COUNT_BUFFER_BYTES // frame_bytes
+        capacity = min(capacity, _memory_bytes() // frame_bytes)
         self.buffer = np.empty((max(1, capacity), height, width, 3), np.uint8)
         self.times: list[float] = []
         self._last = None
@@ -216,10 +154,13 @@ class _FrameSink:
         if frame is self._last:     # a frame picked for two targets is converted once
             self.buffer[n] = self.buffer[n - 1]
         else:
+            # scale to the size before rotation: (height, width) swapped for a quarter turn
+            width, height = (self.height, self.width) if self.quarter_turns % 2 else (self.width, self.height)
             try:
-                self.buffer[n] = frame.to_ndarray(format="rgb24", width=self.width, height=self.height, threads=1)
+                image = frame.to_ndarray(format="rgb24", width=width, height=height, threads=1)
             except av.error.FFmpegError as err:
                 raise CorruptMediaError(self.path, f"cannot convert a video frame: {err}") from None
+            self.buffer[n] = np.rot90(image, self.quarter_turns)    # (H, W, 3) upright, as players show it
         self._last = frame
         self.times.append(t)
 
@@ -228,25 +169,34 @@ class _FrameSink:
         return Frames(torch.from_numpy(self.buffer[:n]), torch.tensor(self.times, dtype=torch.float64))
 
 
-def _expected_count(info: MediaInfo, sampling: Sampling, span_start: float, span_end: float) -> int:
-    """How many frames `sampling` will probably pick (the sink's initial capacity)."""
+def _memory_bytes() -> int:
+    """Physical memory of this machine (the most a frame buffer may reserve up front)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 8 * 1024**3
+
+
+def _expected_count(info: MediaInfo, sampling: Sampling, span_start: float, span_end: float) -> int | None:
+    """How many frames `sampling` will probably pick (the sink's initial capacity); None when unknown."""
     if sampling.kind == "uniform":
         return sampling.num_frames
     length = max(0.0, span_end - span_start)
     if math.isinf(length):
-        return 64
+        return None
     if sampling.kind == "fps":
         return math.ceil(length * sampling.frames_per_s) + 1
     rate = max(info.video.avg_fps or 0.0, info.video.real_fps or 0.0) or 30.0
-    return math.ceil(length * rate / (sampling.step or 1)) + 2
+    return math.ceil(1.02 * length * rate / (sampling.step or 1)) + 2      # 2% slack for VFR and rounding
 
 
 class _Cursor:
     """Decodes one video stream forward from a (verified) seek point, keeping the current and previous frame."""
 
-    def __init__(self, path, container, stream, info: MediaInfo) -> None:
-        self.path, self.container, self.stream = path, container, stream
-        self.origin_s = timeline_origin_s(container)
+    def __init__(self, path, info: MediaInfo, limits: MediaLimits, keyframes_only: bool) -> None:
+        self.path, self.limits, self.keyframes_only = path, limits, keyframes_only
+        self._open()
+        self.origin_s = timeline_origin_s(self.container)
         self.start_s = info.video.start_s
         declared = info.video.duration_s
         self.declared_end_s = self.start_s + declared if declared else None
@@ -257,23 +207,39 @@ class _Cursor:
         self.gop_s = 0.0
         self._last_key_t = None
         self._frames = None
+        self._moved = False        # whether the container has been read or seeked since it was opened
         self._keyframe_times = None
 
-    def restart(self, seek_s: float | None) -> None:
-        """Seek to the keyframe at or before `seek_s` (None: the stream start) and decode its first frame."""
+    def _open(self) -> None:
+        self.container = open_media(self.path)
+        self.stream = self.container.streams.video[0]
+        ctx = self.stream.codec_context
+        ctx.thread_type = "AUTO"
+        ctx.options = {"max_pixels": str(self.limits.max_pixels)}   # refuse, not allocate, huge frames
+        if self.keyframes_only:
+            ctx.skip_frame = "NONKEY"
+
+    def close(self) -> None:
         if self._frames is not None:
             self._frames.close()
-        target_s = self.start_s if seek_s is None else seek_s
-        ts = math.floor((target_s + self.origin_s) / self.stream.time_base)
-        try:
+        self.container.close()
+
+    def restart(self, seek_s: float | None) -> None:
+        """Seek to the keyframe at or before `seek_s` and decode its first frame; None: from the first packet.
+
+        The start is reached by reopening the file, never by seeking: seeking to the start of an MPEG-TS
+        or a raw stream may land late or fail.
+        """
+        if self._frames is not None:
+            self._frames.close()
+        if seek_s is None and self._moved:
+            self.container.close()
+            self._open()
+        self._moved = True
+        if seek_s is not None:
+            ts = math.floor((seek_s + self.origin_s) / self.stream.time_base)
             self.container.seek(ts, stream=self.stream, backward=True, any_frame=False)
-        except av.error.FFmpegError as err:
-            if seek_s is not None:
-                raise
-            if self._frames is not None:   # frames were consumed, so the start is gone for good
-                raise CorruptMediaError(self.path, f"cannot seek back to the start: {err}") from None
-            log.debug("%s: seek to start failed (%s); decoding from the first packet", self.path, err)
-        self._frames = decode_packets(self.path, self.container, self.stream)
+        self._frames = decode_packets(self.path, self.container, self.stream, self.limits)
         self.frame = self.prev = self.t = self.prev_t = self._last_key_t = None
         self.eof = False
         self.advance()
@@ -287,7 +253,7 @@ class _Cursor:
                 break
             try:
                 self.restart(seek_s)
-            except av.error.FFmpegError:
+            except (av.error.FFmpegError, OverflowError, ValueError):   # PyAV raises several types here
                 break
             if self.t is not None and self.t <= target_s + EPS_S:
                 return
@@ -300,12 +266,14 @@ class _Cursor:
             self.eof = True
             self._check_complete()
             return False
+        check_frame_pixels(self.path, frame.width, frame.height, self.limits)   # a mid-stream size change
         self.prev, self.prev_t = self.frame, self.t
         self.frame = frame
         if frame.pts is not None:
             self.t = float(frame.pts * self.stream.time_base) - self.origin_s
         else:   # no timestamp: assume the nominal frame duration
             self.t = self.start_s if self.prev_t is None else self.prev_t + self.frame_s
+        check_decoded_duration(self.path, self.t - self.start_s, self.limits)
         if frame.key_frame:
             if self._last_key_t is not None:
                 self.gop_s = max(self.gop_s, self.t - self._last_key_t)
@@ -403,7 +371,8 @@ def _pick_at_targets(cursor: _Cursor, sampling: Sampling, span_start: float, spa
 def _frame_size(size, info: MediaInfo) -> tuple[int, int]:
     """(width, height) of the output frames."""
     if size is None:
-        return info.video.width, info.video.height
+        width, height = info.video.width, info.video.height
+        return (height, width) if info.video.rotation in (90, 270) else (width, height)
     width, height = (size, size) if isinstance(size, int) else tuple(size)
     if not (isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0):
         raise ConfigError(f"size must be a positive int or a (width, height) pair, got {size!r}")
