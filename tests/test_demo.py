@@ -31,7 +31,7 @@ def samples(tmp_path: Path) -> Path:
 
 def test_demo_writes_plots_and_survives_a_bad_file(samples, tmp_path, capsys):
     out_dir = tmp_path / "out"
-    status = demo.main(["--samples", str(samples), "--out", str(out_dir)])
+    status = demo.main(["--samples", str(samples), "--out", str(out_dir), "--no-model"])
     captured = capsys.readouterr()
     assert status == 1  # one file failed
     expected = {"bouncing_ball_spectrogram.png", "bouncing_ball_waveform.png", "bouncing_ball_frames.png",
@@ -69,3 +69,16 @@ def test_committed_sample_is_small_and_as_documented():
 def test_missing_samples_folder(tmp_path, capsys):
     assert demo.main(["--samples", str(tmp_path / "nope"), "--out", str(tmp_path / "out")]) == 1
     assert "nope" in capsys.readouterr().err
+
+
+def test_demo_labels_the_digit_samples_with_the_shipped_model(tmp_path, capsys):
+    if not demo.SHIPPED_MODEL.exists():
+        pytest.skip("no shipped model: run python -m recipes.spoken_digits")
+    folder = tmp_path / "samples"
+    folder.mkdir()
+    for name in ("digit_3_yweweler_3.wav", "digits_sequence.wav"):
+        shutil.copy(demo.SAMPLES_DIR / name, folder)
+    assert demo.main(["--samples", str(folder), "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "model says 3" in out
+    assert "timeline: 10 segment(s)" in out

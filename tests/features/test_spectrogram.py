@@ -84,7 +84,7 @@ def test_frame_rate_puts_a_click_at_its_time(kind):
 
 def _configs():
     for kind in KINDS:
-        for normalize in ("none", "utterance", "frame"):
+        for normalize in ("none", "utterance", "utterance_mean", "frame"):
             yield SpectrogramConfig(kind=kind, normalize=normalize)
     yield SpectrogramConfig(kind="mel", scale="log", normalize="utterance")
     yield SpectrogramConfig(kind="stft", scale="linear", power=1.0)

@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 KINDS = ("mel", "mfcc", "stft", "cqt")
 WINDOWS = ("hann", "hamming", "blackman", "rectangular")
 SCALES = ("db", "log", "linear")
-NORMALIZATIONS = ("none", "utterance", "frame")
+NORMALIZATIONS = ("none", "utterance", "utterance_mean", "frame")
 MEL_SCALES = ("slaney", "htk")
 CQT_DEFAULT_FMIN = 32.703195662574764  # C1, librosa's default; used when fmin is 0
 LOG_OFFSET = 1e-6  # scale="log" is log(S + LOG_OFFSET)
@@ -59,7 +59,8 @@ class SpectrogramConfig:
     power: float = 2.0  # 2: power, 1: magnitude
     scale: Literal["db", "log", "linear"] = "db"  # mfcc: the log of the mel before the DCT
     top_db: float | None = 80.0  # dB floor below each item's own maximum
-    normalize: Literal["none", "utterance", "frame"] = "none"  # utterance: per bin over valid frames
+    # utterance: zero mean, unit variance per bin over valid frames; utterance_mean: zero mean only (CMN)
+    normalize: Literal["none", "utterance", "utterance_mean", "frame"] = "none"
     center: bool = True
     bins_per_octave: int = 12  # cqt
     n_bins: int = 84  # cqt
@@ -281,10 +282,12 @@ class Spectrogram(nn.Module):
             mean = spec.mean(dim=-2, keepdim=True)
             var = spec.var(dim=-2, unbiased=False, keepdim=True)
             return (spec - mean) / torch.sqrt(var + NORM_EPS)
-        if self.cfg.normalize == "utterance":  # each bin: zero mean, unit variance over valid frames
+        if self.cfg.normalize in ("utterance", "utterance_mean"):  # each bin, over valid frames
             mask = frame_mask[:, None, :].to(spec.dtype)  # (N, 1, n_frames)
             count = mask.sum(dim=-1, keepdim=True).clamp_min(1.0)
             mean = (spec * mask).sum(dim=-1, keepdim=True) / count
+            if self.cfg.normalize == "utterance_mean":
+                return (spec - mean) * mask
             var = ((spec - mean) * mask).square().sum(dim=-1, keepdim=True) / count
             return (spec - mean) / torch.sqrt(var + NORM_EPS)
         return spec

@@ -1,0 +1,52 @@
+"""The shipped spoken-digit model (assets/models/spoken-digits) on the demo samples and real FSDD files."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from workbench import tasks
+from workbench.data import find_examples
+from workbench.tasks import classify
+from workbench.tasks.timeline import timeline
+
+REPO = Path(__file__).resolve().parents[2]
+MODEL = REPO / "assets" / "models" / "spoken-digits"
+SAMPLES = REPO / "assets" / "samples"
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return tasks.load(MODEL)
+
+
+def test_shipped_bundle_is_small_and_documented(digits):
+    assert digits.labels == [str(d) for d in range(10)]
+    assert (MODEL / "model.safetensors").stat().st_size <= 2 * 1024 * 1024
+    card = (MODEL / "README.md").read_text()
+    assert "CC BY-SA 4.0" in card and "Leave-one-speaker-out" in card
+    loso = json.loads((MODEL / "metrics.json").read_text())["loso"]
+    assert set(loso["speakers"]) == {"jackson", "nicolas", "theo", "yweweler", "lucas"}
+
+
+def test_every_sample_clip_is_recognised(digits):
+    clips = sorted(SAMPLES.glob("digit_*.wav"))
+    assert len(clips) == 10
+    for clip in clips:
+        assert classify.predict(digits, clip).label == clip.name.split("_")[1], clip.name
+
+
+def test_accuracy_on_a_fixed_set_of_fsdd_recordings(digits, fsdd_dir):
+    # the official FSDD test takes (indices 0-4) of every digit and speaker: 250 files
+    examples = [e for e in find_examples(fsdd_dir) if int(Path(e.path).stem.split("_")[2]) < 5]
+    assert len(examples) == 250
+    result = classify.evaluate(digits, examples)
+    assert result.accuracy >= 0.97 and not result.failures
+
+
+def test_timeline_of_the_long_sample_matches_the_spoken_digits(digits):
+    truth = json.loads((SAMPLES / "digits_sequence.json").read_text())["segments"]
+    segments = timeline(digits, SAMPLES / "digits_sequence.wav")
+    assert [s.label for s in segments] == [t["label"] for t in truth]
+    for seg, true in zip(segments, truth):
+        assert abs(seg.start_s - true["start_s"]) < 0.15 and abs(seg.end_s - true["end_s"]) < 0.15
