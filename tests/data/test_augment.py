@@ -66,3 +66,16 @@ def test_spec_augment_masks_only_inside_valid_frames():
         assert (out[b, :, length:] == spec[b, :, length:]).all()      # padding untouched
         zero_columns = (out[b, :, :length] == 0).all(dim=0).sum().item()
         assert zero_columns <= 2 * max(0, min(10, length // 4))      # never most of a short clip
+
+
+def test_frequency_warp_moves_energy_along_the_frequency_axis():
+    from workbench.data import warp_frequency
+
+    spec = torch.zeros(3, 40, 6)
+    spec[:, 10] = 1.0
+    cfg = AugmentConfig(warp_prob=1.0, warp=(1.2, 1.2))
+    out = warp_frequency(spec, cfg, torch.Generator().manual_seed(0))
+    assert out.shape == spec.shape
+    assert (out[:, :, 0].argmax(dim=1) == 12).all()            # bin 12 reads bin 12 / 1.2 = 10
+    untouched = warp_frequency(spec, AugmentConfig(warp_prob=0.0), torch.Generator().manual_seed(0))
+    torch.testing.assert_close(untouched, spec)

@@ -27,6 +27,8 @@ class AugmentConfig:
     speed: tuple[float, float] = (0.9, 1.1)
     eq_prob: float = 0.5                      # chance of a random smooth EQ curve (microphone colour)
     eq_db: float = 6.0
+    warp_prob: float = 0.0                    # chance of a frequency warp (vocal-tract-length-like) per clip
+    warp: tuple[float, float] = (0.9, 1.1)    # warp factor range: >1 moves energy up the frequency axis
     time_masks: int = 2                       # SpecAugment
     time_mask_frames: int = 8
     freq_masks: int = 2
@@ -35,7 +37,7 @@ class AugmentConfig:
     def __post_init__(self) -> None:
         if not self.snr_db[0] <= self.snr_db[1] or not 0 < self.speed[0] <= self.speed[1]:
             raise ConfigError(f"snr_db {self.snr_db} and speed {self.speed} must be (low, high) ranges")
-        for name in ("noise_prob", "speed_prob", "eq_prob"):
+        for name in ("noise_prob", "speed_prob", "eq_prob", "warp_prob"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(f"{name} must be a probability in [0, 1]")
 
@@ -119,3 +121,21 @@ def spec_augment(spec: Tensor, lengths: Tensor, cfg: AugmentConfig, gen: torch.G
     valid = torch.arange(num_steps)[None, :] < lengths[:, None]                                 # (B, T)
     masked = (time[:, None, :] | freq[:, :, None]) & valid[:, None, :]                         # (B, F, T)
     return spec.masked_fill(masked.to(spec.device), 0.0)
+
+
+def warp_frequency(spec: Tensor, cfg: AugmentConfig, gen: torch.Generator) -> Tensor:
+    """Stretch or squeeze each item's frequency axis by a random factor (like another vocal tract length).
+
+    (B, F, T) -> (B, F, T): bin f of the output reads bin f / factor of the input (linear interpolation,
+    the top edge held), applied to a `warp_prob` share of the items.
+    """
+    batch, num_bins, _ = spec.shape
+    factors = cfg.warp[0] + (cfg.warp[1] - cfg.warp[0]) * torch.rand(batch, generator=gen)
+    chosen = torch.rand(batch, generator=gen) < cfg.warp_prob
+    factors = torch.where(chosen, factors, torch.ones_like(factors))
+    source = (torch.arange(num_bins)[None, :] / factors[:, None]).clamp(max=num_bins - 1)     # (B, F)
+    low = source.floor().long()
+    high = (low + 1).clamp(max=num_bins - 1)
+    frac = (source - low).to(spec.dtype).to(spec.device)[..., None]                           # (B, F, 1)
+    gather = lambda index: spec.gather(1, index.to(spec.device)[..., None].expand(-1, -1, spec.shape[2]))  # noqa: E731
+    return gather(low) * (1 - frac) + gather(high) * frac

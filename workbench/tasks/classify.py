@@ -22,10 +22,10 @@ from workbench.bundle import BundleFiles, load_weights, read_bundle, save_bundle
 from workbench.config import from_dict, to_dict
 from workbench.data import (
     AudioBatch, AudioDataset, AugmentConfig, Example, LoadFailure, collate, decode_examples, find_examples,
-    labels_of, spec_augment, split_by_group,
+    labels_of, spec_augment, split_by_group, warp_frequency,
 )
 from workbench.errors import ConfigError, EmptyMediaError
-from workbench.features import Spectrogram, SpectrogramConfig, num_frames
+from workbench.features import Spectrogram, SpectrogramConfig, num_frames, trim_silence
 from workbench.media import load_audio
 from workbench.models import AudioClassifier, ClassifierConfig, EncoderConfig
 from workbench.train import EpochLog, FitResult, StepLog, TrainConfig, fit
@@ -55,11 +55,13 @@ class SplitConfig:
 class ClassifyConfig:
     features: SpectrogramConfig = DEFAULT_FEATURES
     model: ClassifierConfig = field(default_factory=lambda: ClassifierConfig(encoder=EncoderConfig(num_bins=40, dropout=0.3)))
-    augment: AugmentConfig = field(default_factory=lambda: AugmentConfig(speed=(0.8, 1.25), speed_prob=0.9, freq_mask_bins=8))
+    augment: AugmentConfig = field(default_factory=lambda: AugmentConfig(
+        speed=(0.8, 1.25), speed_prob=0.9, freq_mask_bins=8, warp_prob=0.5, warp=(0.88, 1.14)))
     train: TrainConfig = field(default_factory=TrainConfig)
     split: SplitConfig = field(default_factory=SplitConfig)
     max_duration_s: float = 4.0     # longer training clips are cut to this
     label_smoothing: float = 0.0
+    trim_db: float | None = None    # cut leading/trailing audio quieter than this many dB below the peak (train and inference)
 
     def __post_init__(self) -> None:
         if self.features.num_bins != self.model.encoder.num_bins:
@@ -118,7 +120,10 @@ def loss(model: Classifier, batch: AudioBatch, augment: AugmentConfig | None = N
     """Cross-entropy of a batch; SpecAugment on the spectrograms when `augment` is given."""
     spec, frames = model.features(batch.waveforms, batch.lengths)
     if augment is not None:
-        spec = spec_augment(spec, frames, augment, gen or torch.Generator().manual_seed(0))
+        gen = gen or torch.Generator().manual_seed(0)
+        if augment.warp_prob > 0:
+            spec = warp_frequency(spec, augment, gen)
+        spec = spec_augment(spec, frames, augment, gen)
     return F.cross_entropy(model.net(spec, frames), batch.label_ids, label_smoothing=model.cfg.label_smoothing)
 
 
@@ -134,10 +139,17 @@ def load(path: str | Path, device: torch.device | str = "cpu", files: BundleFile
     return LoadedBundle(TASK, files.path, cfg, labels, model, device, files.metrics)
 
 
+def prepare(waveform: Tensor, cfg: ClassifyConfig) -> Tensor:
+    """What the model sees of a mono clip (samples,): trimmed of silence when cfg.trim_db is set."""
+    if cfg.trim_db is None:
+        return waveform
+    return trim_silence(waveform, cfg.features.sample_rate, cfg.trim_db)
+
+
 @torch.no_grad()
 def classify_waveforms(bundle: LoadedBundle, waveforms: list[Tensor]) -> Tensor:
     """Probabilities (N, num_classes) of mono waveforms (samples,) at the bundle's sample rate."""
-    batch = collate([(w, 0) for w in waveforms]).to(bundle.device)
+    batch = collate([(prepare(w, bundle.cfg), 0) for w in waveforms]).to(bundle.device)
     return torch.softmax(bundle.model(batch.waveforms, batch.lengths).float(), dim=-1).cpu()
 
 
@@ -202,6 +214,7 @@ def evaluate(bundle: LoadedBundle, examples: list[Example]) -> Evaluation:
     if unknown:
         raise ConfigError(f"labels not known to the model: {', '.join(unknown)} (model labels: {', '.join(bundle.labels)})")
     items, failures = decode_examples(examples, bundle.cfg.features.sample_rate)
+    items = [(e, prepare(w, bundle.cfg)) for e, w in items]
     index = {label: i for i, label in enumerate(bundle.labels)}
     preds = _predict_ids(bundle.model, items, bundle.device)
     return score([index[e.label] for e, _ in items], preds, bundle.labels, failures)
@@ -250,7 +263,8 @@ def train(
     failures: list[LoadFailure] = []
     decoded = {}
     for name, subset in (("train", train_set), ("val", val_set), ("test", test_set)):
-        decoded[name], bad = decode_examples(subset, sample_rate, cfg.max_duration_s, workers=2)
+        items, bad = decode_examples(subset, sample_rate, cfg.max_duration_s, workers=2)
+        decoded[name] = [(e, prepare(w, cfg)) for e, w in items]
         failures += bad
     if not decoded["train"] or not decoded["val"]:
         raise ConfigError(f"{run_dir}: no readable training or validation examples ({len(failures)} unreadable)")
@@ -304,7 +318,7 @@ def model_card(cfg: ClassifyConfig, labels: list[str], metrics: dict, notes: str
         "", "## Training",
         f"- AdamW lr {cfg.train.lr}, batch {cfg.train.batch_size}, up to {cfg.train.epochs} epochs, gradient clipping "
         f"at {cfg.train.grad_clip}, early stopping patience {cfg.train.patience} on validation {cfg.train.monitor}, seed {cfg.train.seed}.",
-        "- Augmentation: gain, time shift, speed perturbation, coloured noise, random EQ, SpecAugment.",
+        "- Augmentation: gain, time shift, speed perturbation, coloured noise, random EQ, frequency warp, SpecAugment.",
         f"- Examples: {metrics.get('counts')}; best epoch {metrics.get('best_epoch')}; validation {metrics.get('val')}.",
         "", "## Evaluation",
     ]
