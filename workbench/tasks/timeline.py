@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from workbench.errors import ConfigError
+from workbench.features import frame_energy_db
 from workbench.media import stream_audio
 from workbench.tasks.classify import LoadedBundle, classify_waveforms
 
@@ -62,12 +63,6 @@ class _NoiseFloor:
         self.counts += np.histogram(np.clip(energy_db, -119.5, 0.5), self.edges)[0]
         cumulative = np.cumsum(self.counts) / max(1.0, self.counts.sum())
         return float(self.edges[int(np.searchsorted(cumulative, 0.1))])
-
-
-def _frame_energy_db(x: np.ndarray, frame: int) -> np.ndarray:
-    """RMS energy in dBFS of consecutive frames: (samples,) -> (samples // frame,)."""
-    frames = x[: len(x) // frame * frame].reshape(-1, frame)
-    return 10 * np.log10(np.mean(frames.astype(np.float64) ** 2, axis=1) + 1e-12)
 
 
 def _merge(windows: list[tuple[int, int, np.ndarray]], start: int, end: int, labels: list[str],
@@ -121,7 +116,7 @@ class _Tracker:
         count = (end - first) // self.frame
         if count <= 0:
             return
-        energy = _frame_energy_db(self.buf[first - self.buf_start:], self.frame)[:count]
+        energy = frame_energy_db(torch.from_numpy(self.buf[first - self.buf_start:]), self.frame)[:count].numpy()
         floor_db = self.floor.update(energy) if self.cfg.gate else -math.inf
         threshold = max(self.cfg.floor_db, floor_db + self.cfg.margin_db)
         active = energy > threshold if self.cfg.gate else np.ones(count, bool)
