@@ -12,6 +12,7 @@ reader never sees a half-written bundle. No pickle anywhere.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import shutil
 import tempfile
@@ -56,6 +57,7 @@ def save_bundle(path: str | Path, config: dict, model: nn.Module, metrics: dict,
         save_model(model, str(tmp / WEIGHTS))
         (tmp / METRICS).write_text(json.dumps(metrics, indent=2) + "\n")
         (tmp / CARD).write_text(card)
+        _make_readable(tmp)
         if path.exists():
             old = path.with_name(f".{path.name}.old")
             shutil.rmtree(old, ignore_errors=True)
@@ -67,6 +69,15 @@ def save_bundle(path: str | Path, config: dict, model: nn.Module, metrics: dict,
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return path
+
+
+def _make_readable(folder: Path) -> None:
+    """mkdtemp makes a private (0700) folder: give the bundle the modes the user's umask asks for."""
+    umask = os.umask(0)
+    os.umask(umask)
+    folder.chmod(0o777 & ~umask)
+    for file in folder.iterdir():
+        file.chmod(0o666 & ~umask)
 
 
 def read_bundle(path: str | Path) -> BundleFiles:
