@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import torch
 from torch import Tensor, nn
 
 from workbench.errors import ConfigError
@@ -43,6 +44,8 @@ class AudioClassifier(nn.Module):
 
     def forward(self, spec: Tensor, lengths: Tensor | None = None) -> Tensor:
         """`lengths=None`: every item fills all frames (the path exported to ONNX and TorchScript)."""
+        if lengths is not None and not torch.jit.is_tracing() and bool((lengths == spec.shape[-1]).all()):
+            lengths = None          # no padding: skip masks and packing (same outputs, ~2x faster at batch 1)
         x, steps = self.encoder(spec, lengths)                   # (B, T', D), (B,)
         seq, final = self.recurrent(x, steps)                     # (B, T', H*dirs), (B, H*dirs)
         return self.head(seq, final, steps)
