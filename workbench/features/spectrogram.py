@@ -207,7 +207,8 @@ class Spectrogram(nn.Module):
         if self.cfg.kind == "mfcc":
             spec = torch.matmul(self.dct.to(spec.dtype), spec)  # (N, n_mfcc, n_frames)
         spec = self._normalize(spec, frame_mask)
-        spec = spec.masked_fill(~frame_mask[:, None, :], 0.0)
+        if not bool(frame_mask.all()):  # zero padded frames (skipped when nothing is padded: a long file)
+            spec = spec.masked_fill(~frame_mask[:, None, :], 0.0)
         return spec.reshape(*lead, *spec.shape[-2:])  # (..., num_bins, n_frames)
 
     @staticmethod
@@ -274,7 +275,8 @@ class Spectrogram(nn.Module):
         db = (20.0 / cfg.power) * torch.log10(spec.clamp_min(amin))
         if cfg.top_db is None:
             return db
-        item_max = db.masked_fill(~frame_mask[:, None, :], -math.inf).amax(dim=(-2, -1), keepdim=True)
+        valid = db if bool(frame_mask.all()) else db.masked_fill(~frame_mask[:, None, :], -math.inf)
+        item_max = valid.amax(dim=(-2, -1), keepdim=True)
         return torch.maximum(db, item_max - cfg.top_db)  # empty items: max(-inf)=-inf leaves db as is
 
     def _normalize(self, spec: Tensor, frame_mask: Tensor) -> Tensor:
