@@ -96,8 +96,9 @@ def bench_uniform(results: Results, path: Path, budget: Budget) -> None:
     exact, how = check_exact(path, times, pictures, indices)
     results.figures["uniform16_frame_exact"] = exact
     make_decoder = torchcodec_decoder(path, SIZE)
-    tc_at = tc_played = make_decoder
-    if not isinstance(make_decoder, Failed):
+    if isinstance(make_decoder, Failed):
+        tc_at = tc_played = make_decoder          # reported as unavailable, with its reason
+    else:
         def tc_at():
             return make_decoder().get_frames_at(indices).data
 

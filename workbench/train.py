@@ -80,12 +80,17 @@ class FitResult:
 
 def layer_grad_norms(model: nn.Module) -> dict[str, float]:
     """L2 norm of the gradient of each layer (parameters grouped by their module path)."""
-    sums: dict[str, float] = {}
+    layers: list[str] = []
+    squares: list[Tensor] = []
     for name, param in model.named_parameters():
-        if param.grad is None:
-            continue
-        layer = name.rsplit(".", 1)[0]
-        sums[layer] = sums.get(layer, 0.0) + float(param.grad.detach().float().pow(2).sum())
+        if param.grad is not None:
+            layers.append(name.rsplit(".", 1)[0])
+            squares.append(param.grad.detach().float().pow(2).sum())
+    if not squares:
+        return {}
+    sums: dict[str, float] = {}
+    for layer, value in zip(layers, torch.stack(squares).tolist()):   # one device sync per step, not one per tensor
+        sums[layer] = sums.get(layer, 0.0) + value
     return {layer: math.sqrt(total) for layer, total in sums.items()}
 
 

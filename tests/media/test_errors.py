@@ -12,7 +12,9 @@ from workbench.errors import (
     NotMediaError,
     UnsupportedCodecError,
 )
-from workbench.media import Sampling, load_audio, probe, read_clip, read_frames, stream_audio
+from workbench.media import load_audio, probe, read_frames
+
+from tests.media.readers import readers
 
 EXPECTED = {
     "missing.mp4": MediaNotFoundError,
@@ -24,14 +26,7 @@ EXPECTED = {
     "text.mp4": NotMediaError,
 }
 
-READERS = {
-    "probe": probe,
-    "load_audio": load_audio,
-    "stream_audio": lambda path: list(stream_audio(path, 0.5)),
-    "read_frames": read_frames,
-    "read_frames_uniform": lambda path: read_frames(path, Sampling.uniform(4)),
-    "read_clip": lambda path: read_clip(path, 0.0, 1.0),
-}
+READERS = readers(clip_end_s=1.0)
 
 
 @pytest.mark.parametrize("reader", sorted(READERS))

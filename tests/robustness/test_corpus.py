@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 import torch
 
+from tests.media.readers import readers
 from tests.robustness.conftest import HUGE_SIZE, SEGMENT_S, VIDEO_DELAY_S
 from workbench.errors import (
     CorruptMediaError,
@@ -37,14 +38,7 @@ from workbench.errors import (
 )
 from workbench.media import Sampling, load_audio, probe, read_clip, read_frames, stream_audio
 
-READERS = {
-    "probe": probe,
-    "load_audio": load_audio,
-    "stream_audio": lambda path: list(stream_audio(path, 0.5)),
-    "read_frames": read_frames,
-    "read_frames_uniform": lambda path: read_frames(path, Sampling.uniform(4)),
-    "read_clip": lambda path: read_clip(path, 0.0, 2.0),
-}
+READERS = readers(clip_end_s=2.0)
 VIDEO_READERS = ("read_frames", "read_frames_uniform", "read_clip")
 AUDIO_READERS = ("load_audio", "stream_audio")
 

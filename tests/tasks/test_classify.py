@@ -2,16 +2,15 @@ import json
 
 import numpy as np
 import pytest
-import soundfile
 import torch
 
-from workbench import cli, tasks
+from workbench import tasks
 from workbench.data import find_examples
 from workbench.errors import ConfigError, MediaError
 from workbench.media import Audio, write_audio
 from workbench.tasks import classify
 
-from tests.tasks.conftest import SAMPLE_RATE, TONES_HZ, tone
+from tests.tasks.conftest import tone
 
 
 def test_training_writes_a_bundle_that_generalises_to_a_held_out_group(tone_run):

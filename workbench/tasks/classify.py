@@ -21,7 +21,7 @@ from torch.utils.data import DataLoader
 from workbench.bundle import BundleFiles, load_weights, read_bundle, save_bundle
 from workbench.config import from_dict, to_dict
 from workbench.data import (
-    AudioBatch, AudioDataset, AugmentConfig, Example, LoadFailure, collate, decode_examples, find_examples,
+    AudioBatch, AudioDataset, AugmentConfig, Example, LoadFailure, collate, decode_examples,
     labels_of, spec_augment, split_by_group, warp_frequency,
 )
 from workbench.errors import ConfigError, EmptyMediaError
