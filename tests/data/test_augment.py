@@ -79,3 +79,22 @@ def test_frequency_warp_moves_energy_along_the_frequency_axis():
     assert (out[:, :, 0].argmax(dim=1) == 12).all()            # bin 12 reads bin 12 / 1.2 = 10
     untouched = warp_frequency(spec, AugmentConfig(warp_prob=0.0), torch.Generator().manual_seed(0))
     torch.testing.assert_close(untouched, spec)
+
+
+def test_mix_style_mixes_per_bin_statistics_between_items_and_keeps_padding():
+    from workbench.data import mix_style
+
+    gen = torch.Generator().manual_seed(0)
+    quiet = 0.1 * torch.randn(40, 50, generator=gen)                 # small per-bin spread
+    loud = 5.0 + 3.0 * torch.randn(40, 50, generator=gen)            # another "microphone"
+    spec = torch.stack([quiet, loud])
+    spec[0, :, 30:] = 0.0                                             # item 0 is padded after 30 frames
+    lengths = torch.tensor([30, 50])
+    cfg = AugmentConfig(mixstyle_prob=1.0, mixstyle_alpha=0.3)
+    out = mix_style(spec, lengths, cfg, torch.Generator().manual_seed(1))
+    again = mix_style(spec, lengths, cfg, torch.Generator().manual_seed(1))
+    torch.testing.assert_close(out, again)                           # seeded
+    assert (out[0, :, 30:] == 0).all()                               # padding untouched
+    moved = (out[0, :, :30].std(-1).mean() - 0.1).abs() + (out[1].std(-1).mean() - 3.0).abs()
+    assert moved > 0.1                                                # the items took on each other's statistics
+    torch.testing.assert_close(mix_style(spec, lengths, AugmentConfig(mixstyle_prob=0.0), gen), spec)

@@ -33,11 +33,13 @@ class AugmentConfig:
     time_mask_frames: int = 8
     freq_masks: int = 2
     freq_mask_bins: int = 5
+    mixstyle_prob: float = 0.0                # chance per batch of Freq-MixStyle (mixing per-bin statistics between items)
+    mixstyle_alpha: float = 0.3               # Beta(alpha, alpha) mixing weights
 
     def __post_init__(self) -> None:
         if not self.snr_db[0] <= self.snr_db[1] or not 0 < self.speed[0] <= self.speed[1]:
             raise ConfigError(f"snr_db {self.snr_db} and speed {self.speed} must be (low, high) ranges")
-        for name in ("noise_prob", "speed_prob", "eq_prob", "warp_prob"):
+        for name in ("noise_prob", "speed_prob", "eq_prob", "warp_prob", "mixstyle_prob"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(f"{name} must be a probability in [0, 1]")
 
@@ -139,3 +141,28 @@ def warp_frequency(spec: Tensor, cfg: AugmentConfig, gen: torch.Generator) -> Te
     frac = (source - low).to(spec.dtype).to(spec.device)[..., None]                           # (B, F, 1)
     gather = lambda index: spec.gather(1, index.to(spec.device)[..., None].expand(-1, -1, spec.shape[2]))  # noqa: E731
     return gather(low) * (1 - frac) + gather(high) * frac
+
+
+def mix_style(spec: Tensor, lengths: Tensor, cfg: AugmentConfig, gen: torch.Generator) -> Tensor:
+    """Freq-MixStyle: give each item per-bin statistics mixed with another item's. (B, F, T) -> (B, F, T).
+
+    Each item's bins are normalised by their own mean and standard deviation over its valid frames,
+    then rescaled by a Beta(alpha, alpha) mix of its statistics and those of a random other item in
+    the batch: the words stay, the "microphone and voice colour" changes. Applied to a whole batch
+    with chance `mixstyle_prob`; padded frames stay zero. (Schmid et al., "Efficient large-scale
+    audio tagging via transformer-to-CNN knowledge distillation", ICASSP 2023, after Zhou et al.,
+    "Domain generalization with MixStyle", ICLR 2021.)
+    """
+    batch = spec.shape[0]
+    if batch < 2 or torch.rand(1, generator=gen).item() >= cfg.mixstyle_prob:
+        return spec
+    valid = (torch.arange(spec.shape[-1])[None, :] < lengths.cpu()[:, None]).to(spec.device)[:, None, :]   # (B, 1, T)
+    count = valid.sum(-1, keepdim=True).clamp(min=1)
+    mean = (spec * valid).sum(-1, keepdim=True) / count                                      # (B, F, 1)
+    std = ((((spec - mean) * valid) ** 2).sum(-1, keepdim=True) / count + 1e-5).sqrt()
+    rng = np.random.default_rng(int(torch.randint(2 ** 31, (1,), generator=gen)))          # Beta draws, seeded by gen
+    weight = torch.from_numpy(rng.beta(cfg.mixstyle_alpha, cfg.mixstyle_alpha, batch)).to(spec.device, spec.dtype)[:, None, None]
+    other = torch.randperm(batch, generator=gen).to(spec.device)
+    mixed_mean = weight * mean + (1 - weight) * mean[other]
+    mixed_std = weight * std + (1 - weight) * std[other]
+    return torch.where(valid, (spec - mean) / std * mixed_std + mixed_mean, spec)

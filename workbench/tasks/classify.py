@@ -22,7 +22,7 @@ from workbench.bundle import BundleFiles, load_weights, read_bundle, save_bundle
 from workbench.config import from_dict, to_dict
 from workbench.data import (
     AudioBatch, AudioDataset, AugmentConfig, Example, LoadFailure, collate, decode_examples,
-    labels_of, spec_augment, split_by_group, warp_frequency,
+    labels_of, mix_style, spec_augment, split_by_group, warp_frequency,
 )
 from workbench.errors import ConfigError, EmptyMediaError
 from workbench.features import Spectrogram, SpectrogramConfig, num_frames, trim_silence
@@ -123,6 +123,8 @@ def loss(model: Classifier, batch: AudioBatch, augment: AugmentConfig | None = N
         gen = gen or torch.Generator().manual_seed(0)
         if augment.warp_prob > 0:
             spec = warp_frequency(spec, augment, gen)
+        if augment.mixstyle_prob > 0:
+            spec = mix_style(spec, frames, augment, gen)
         spec = spec_augment(spec, frames, augment, gen)
     return F.cross_entropy(model.net(spec, frames), batch.label_ids, label_smoothing=model.cfg.label_smoothing)
 
