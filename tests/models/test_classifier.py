@@ -52,6 +52,24 @@ def test_padding_does_not_change_logits(head, bidirectional):
         torch.testing.assert_close(both[:1], alone, atol=1e-5, rtol=1e-4)
 
 
+def test_folding_batch_norm_keeps_outputs_and_forbids_training():
+    model = _model()
+    with torch.no_grad():                           # batch norms with non-trivial running statistics
+        for module in model.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.running_mean.uniform_(-1, 1)
+                module.running_var.uniform_(0.5, 2)
+                module.weight.uniform_(0.5, 1.5)
+                module.bias.uniform_(-0.5, 0.5)
+    spec, lengths = torch.randn(3, 40, 60), torch.tensor([60, 41, 20])
+    before = model(spec, lengths)
+    model.encoder.fold_batch_norm()
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
+    torch.testing.assert_close(model(spec, lengths), before, atol=1e-5, rtol=1e-4)
+    with pytest.raises(ConfigError, match="folded"):
+        model.train()
+
+
 def test_bidirectional_last_state_sees_the_start_of_the_sequence():
     # A unidirectional "last" head cannot tell sequences apart that differ only at the start once
     # the LSTM has forgotten; a bidirectional one reads the start directly through its backward pass.

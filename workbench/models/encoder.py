@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from workbench.errors import ConfigError
 
@@ -67,6 +68,13 @@ class _ConvBlock(nn.Module):
         # CPU max-pooling is ~4x faster on channels-last tensors (measured: 300 -> 70 us for (1, 16, 40, 101))
         return self.pool(x.contiguous(memory_format=torch.channels_last)).contiguous()
 
+    def fold_batch_norm(self) -> None:
+        """Inference only: fold the (eval-mode) batch norm into the convolution; same outputs, fewer ops."""
+        if isinstance(self.norm, nn.Identity):
+            return
+        self.conv = fuse_conv_bn_eval(self.conv.eval(), self.norm.eval())
+        self.norm = nn.Identity()
+
 
 class SpectrogramEncoder(nn.Module):
     """Conv blocks (conv 3x3, batch norm, ReLU, max-pool) over a spectrogram, then a projection.
@@ -85,6 +93,18 @@ class SpectrogramEncoder(nn.Module):
         freq_left = cfg.num_bins // cfg.freq_pool ** len(cfg.channels)
         self.proj = nn.Linear(cfg.channels[-1] * freq_left, cfg.out_dim)
         self.dropout = nn.Dropout(cfg.dropout)
+
+    def fold_batch_norm(self) -> None:
+        """Make this encoder inference-only: batch norms folded into the convolutions (~0.15 ms less per
+        clip at batch 1 on one CPU thread). The weights no longer match a bundle's, and training it is an error."""
+        for block in self.blocks:
+            block.fold_batch_norm()
+        self.folded = True
+
+    def train(self, mode: bool = True) -> "SpectrogramEncoder":
+        if mode and getattr(self, "folded", False):
+            raise ConfigError("this encoder's batch norms are folded for inference; it cannot be trained")
+        return super().train(mode)
 
     def forward(self, spec: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
         """(B, num_bins, n_frames), (B,) -> (B, n_steps, out_dim), (B,) step lengths.

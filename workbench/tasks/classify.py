@@ -94,7 +94,7 @@ class LoadedBundle:
     path: Path
     cfg: ClassifyConfig
     labels: list[str]
-    model: Classifier          # eval mode, on `device`
+    model: Classifier          # eval mode, on `device`, batch norms folded (inference only)
     device: torch.device
     metrics: dict
 
@@ -138,6 +138,7 @@ def load(path: str | Path, device: torch.device | str = "cpu", files: BundleFile
     labels = list(files.config["labels"])
     device = torch.device(device)
     model = load_weights(files, build_model(cfg, labels), device)
+    model.net.encoder.fold_batch_norm()         # inference only from here on
     return LoadedBundle(TASK, files.path, cfg, labels, model, device, files.metrics)
 
 
