@@ -98,3 +98,25 @@ def test_early_stopping_when_validation_stops_improving(tmp_path):
     _, result = _run(tmp_path, TrainConfig(epochs=20, patience=2), validate=lambda m: {"accuracy": 0.5})
     assert result.stopped_early
     assert [e.epoch for e in result.epochs] == [1, 2, 3] and result.best_epoch == 1
+
+
+def test_weight_averaging_returns_the_mean_of_the_last_epochs_with_fresh_batch_norm_statistics(tmp_path):
+    x, y = _problem()
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 16), nn.BatchNorm1d(16), nn.Tanh(), nn.Linear(16, 2))
+
+    def batches(epoch):
+        return [Batch(x[i:i + 16], y[i:i + 16]) for i in range(0, len(x), 16)]
+
+    cfg = TrainConfig(epochs=5, lr=0.05, patience=0, warmup_epochs=0, average_epochs=3)
+    result = fit(model, batches, lambda m, b: F.cross_entropy(m(b.x), b.y),
+                 lambda m: {"accuracy": float((m(x).argmax(1) == y).float().mean())}, cfg, tmp_path,
+                 torch.device("cpu"), steps_per_epoch=6)
+    snapshots = [load_file(tmp_path / "checkpoints" / f"epoch_{e:03d}.safetensors") for e in (3, 4, 5)]
+    for name in ("0.weight", "0.bias", "3.weight", "1.weight"):
+        torch.testing.assert_close(model.state_dict()[name], sum(s[name] for s in snapshots) / 3)
+    assert not torch.allclose(model.state_dict()["0.weight"], snapshots[-1]["0.weight"])
+    with torch.no_grad():                        # batch norm statistics of the averaged weights, over the data
+        torch.testing.assert_close(model[1].running_mean, model[0](x).mean(0), atol=1e-5, rtol=1e-4)
+    assert result.best_epoch == 5 and result.best_val["accuracy"] > 0.9
+    torch.testing.assert_close(load_file(tmp_path / "average.safetensors")["0.weight"], model.state_dict()["0.weight"])

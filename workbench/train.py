@@ -10,6 +10,7 @@ stops early when validation stops improving. A run directory holds:
     run_dir/tensorboard/         the same figures in TensorBoard's format
     run_dir/checkpoints/         epoch_NNN.safetensors (weights) + epoch_NNN.state.pt (optimizer, scheduler, RNG)
     run_dir/best.safetensors     the weights of the best validation epoch
+    run_dir/average.safetensors  with `average_epochs`: the mean of the last epochs' weights (the result)
 """
 
 from __future__ import annotations
@@ -43,12 +44,13 @@ class TrainConfig:
     monitor: str = "accuracy"       # validation metric that decides the best epoch (higher is better)
     seed: int = 0
     amp: bool = True                # mixed precision on CUDA; ignored on the CPU
+    average_epochs: int = 0         # >0: the result is the mean of the last N epochs' weights (SWA), not the best epoch
 
     def __post_init__(self) -> None:
         if self.epochs <= 0 or self.batch_size <= 0:
             raise ConfigError("epochs and batch_size must be positive")
-        if self.lr <= 0 or self.grad_clip < 0 or self.patience < 0:
-            raise ConfigError("lr must be positive; grad_clip and patience must not be negative")
+        if self.lr <= 0 or self.grad_clip < 0 or self.patience < 0 or self.average_epochs < 0:
+            raise ConfigError("lr must be positive; grad_clip, patience and average_epochs must not be negative")
 
 
 @dataclass(frozen=True)
@@ -277,6 +279,46 @@ def fit(
         if on_epoch is not None:
             on_epoch(log)
     logs.tb.close()
-    load_model(model, str(run_dir / "best.safetensors"), device=str(device))
     epochs = [EpochLog(h["epoch"], h["train_loss"], {k[4:]: v for k, v in h.items() if k.startswith("val_")}, 0.0) for h in state.history]
+    if cfg.average_epochs:
+        last = list(range(max(1, state.epoch - cfg.average_epochs + 1), state.epoch + 1))
+        average_weights(model, [_checkpoint_paths(run_dir, e)[0] for e in last], device)
+        recalibrate_batch_norm(model, batches(state.epoch), loss_fn, device)
+        save_model(model, str(run_dir / "average.safetensors"))
+        model.eval()
+        with torch.no_grad():
+            val = validate(model)
+        return FitResult(state.epoch, val, epochs, stopped_early)
+    load_model(model, str(run_dir / "best.safetensors"), device=str(device))
     return FitResult(state.best_epoch, state.best_val or {}, epochs, stopped_early)
+
+
+def average_weights(model: nn.Module, paths: list[Path], device: torch.device) -> None:
+    """Load the element-wise mean of several safetensors weight files into `model` (stochastic weight averaging)."""
+    from safetensors.torch import load_file
+
+    total: dict[str, Tensor] = {}
+    for path in paths:
+        for name, tensor in load_file(str(path), device=str(device)).items():
+            total[name] = total[name] + tensor.double() if name in total else tensor.double()
+    mean = {name: (value / len(paths)).to(model.state_dict()[name].dtype) for name, value in total.items()}
+    model.load_state_dict(mean, strict=True)
+
+
+def recalibrate_batch_norm(model: nn.Module, batches: Iterable, loss_fn: Callable[[nn.Module, object], Tensor],
+                           device: torch.device) -> None:
+    """Recompute batch-norm running statistics for averaged weights: one forward pass over the data."""
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        return
+    momenta = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None                   # a cumulative average over every batch
+    model.train()
+    with torch.no_grad():
+        for batch in batches:
+            loss_fn(model, batch.to(device))
+    for m, momentum in zip(norms, momenta):
+        m.momentum = momentum
+    model.eval()
