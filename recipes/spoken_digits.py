@@ -26,7 +26,7 @@ from tqdm import tqdm
 from workbench.bundle import read_bundle
 from workbench.config import device as pick_device
 from workbench.data import find_examples, leave_one_group_out
-from recipes.synthetic_digits import make_synthetic_digits
+from recipes.synthetic_digits import ENGINES, is_synthetic, make_synthetic_digits
 from workbench.tasks import classify
 
 ATTRIBUTION = (
@@ -69,9 +69,9 @@ def _loso_fold(cfg, examples, run_dir: Path, device_name: str, speaker: str, thr
 def run_loso(cfg, examples, runs: Path, device, jobs: int = 1, threads: int | None = None) -> dict:
     """Leave-one-speaker-out over the real speakers, `jobs` folds at a time (each in its own process).
 
-    Synthetic voices (groups starting "espeak-") are never held out: they only ever train.
+    Synthetic voices (`recipes.synthetic_digits.is_synthetic` groups) are never held out: they only ever train.
     """
-    speakers = [speaker for speaker, _, _ in leave_one_group_out(examples) if not speaker.startswith("espeak-")]
+    speakers = [speaker for speaker, _, _ in leave_one_group_out(examples) if not is_synthetic(speaker)]
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         futures = {pool.submit(_loso_fold, cfg, examples, runs / f"loso-{s}", str(device), s, threads): s for s in speakers}
@@ -108,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default=None)
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--synthetic", type=int, default=0, metavar="N",
-                        help="add N espeak-ng takes of every digit to the training data (recipes.synthetic_digits)")
+                        help="add N synthetic takes of every digit per engine to the training data (recipes.synthetic_digits)")
+    parser.add_argument("--engines", default=",".join(ENGINES), help="synthesis engines for --synthetic: espeak, flite")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     if args.threads:
@@ -117,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     cfg = recipe_config(args.epochs)
     examples = find_examples(args.data)
     if args.synthetic:
-        examples += find_examples(make_synthetic_digits(Path(args.runs) / "synthetic", args.synthetic))
+        engines = tuple(args.engines.split(","))
+        examples += find_examples(make_synthetic_digits(Path(args.runs) / "synthetic", args.synthetic, engines=engines))
     runs = Path(args.runs)
     loso_path = runs / "loso.json"
     if args.loso:

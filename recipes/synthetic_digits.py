@@ -1,12 +1,15 @@
-"""Synthetic spoken digits from espeak-ng: many voices, accents, rates and pitches.
+"""Synthetic spoken digits from espeak-ng and Flite: many voices, accents, rates and pitches.
 
-    python -m recipes.synthetic_digits --out runs/synthetic-digits [--per-digit 80]
+    python -m recipes.synthetic_digits --out runs/synthetic-digits [--per-digit 80] [--engines espeak,flite]
 
 FSDD has only five speakers here; a model trained on four of them meets a new voice and a new
-microphone at test time. These clips add speaker variety (espeak-ng's English accents, its male
-and female voice variants, speaking rates and pitches). They are 8 kHz mono WAVs trimmed of
-silence like FSDD's, listed in `manifest.csv` (path,label,group) with one group per voice so that
-splits keep a voice on one side. Needs the Debian package espeak-ng. Deterministic for a --seed.
+microphone at test time. These clips add speaker variety: espeak-ng's English accents with its male
+and female voice variants, and Flite's voices (awb, rms and slt are built from recordings of three
+real speakers: Scottish English, US male, US female; kal16 is a US diphone voice), each at random
+speaking rates and pitches. They are 8 kHz mono WAVs trimmed of silence like FSDD's, listed in
+`manifest.csv` (path,label,group) with one group per voice setting so that splits keep a voice on
+one side; every group starts with its engine's name ("espeak-", "flite-"). Needs the Debian
+packages espeak-ng and flite. Deterministic for a --seed.
 """
 
 from __future__ import annotations
@@ -25,7 +28,14 @@ import soxr
 WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 ACCENTS = ["en-us", "en-gb", "en-gb-scotland", "en-029", "en-gb-x-rp", "en-gb-x-gbclan", "en-gb-x-gbcwmd"]
 VARIANTS = ["m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1", "f2", "f3", "f4", "f5", "klatt", "klatt2", "klatt3"]
+FLITE_VOICES = ["awb", "rms", "slt", "kal16"]
+ENGINES = ("espeak", "flite")
 SAMPLE_RATE = 8000
+
+
+def is_synthetic(group: str | None) -> bool:
+    """Whether a manifest group is one of these synthetic voices (never a held-out test speaker)."""
+    return bool(group) and group.split("-", 1)[0] in ENGINES
 
 
 def trim_silence(audio: np.ndarray, sample_rate: int, threshold_db: float = -40.0) -> np.ndarray:
@@ -44,27 +54,52 @@ def speak(word: str, voice: str, rate_wpm: int, pitch: int, workdir: Path) -> np
     wav = workdir / "say.wav"
     subprocess.run(["espeak-ng", "-v", voice, "-s", str(rate_wpm), "-p", str(pitch), "-w", str(wav), word],
                    check=True, capture_output=True, timeout=30)
+    return _read_8k(wav)
+
+
+def speak_flite(word: str, voice: str, stretch: float, f0_hz: float, workdir: Path) -> np.ndarray:
+    """Flite's rendering of `word` (duration stretched, mean pitch f0_hz), at 8 kHz, trimmed: (samples,) float32."""
+    wav = workdir / "say.wav"
+    subprocess.run(["flite", "-voice", voice, "--setf", f"duration_stretch={stretch:.3f}",
+                    "--setf", f"int_f0_target_mean={f0_hz:.1f}", "-t", word, "-o", str(wav)],
+                   check=True, capture_output=True, timeout=30)
+    return _read_8k(wav)
+
+
+def _read_8k(wav: Path) -> np.ndarray:
     audio, rate = soundfile.read(wav, dtype="float32")
     audio = soxr.resample(audio, rate, SAMPLE_RATE)
     return trim_silence(audio, SAMPLE_RATE).astype(np.float32)
 
 
-def make_synthetic_digits(out: Path, per_digit: int = 80, seed: int = 0) -> Path:
-    """Write `per_digit` clips of every digit and a manifest; return the manifest's path."""
-    if shutil.which("espeak-ng") is None:
-        raise SystemExit("espeak-ng is not installed (sudo apt-get install espeak-ng)")
-    rng = random.Random(seed)
+def make_synthetic_digits(out: Path, per_digit: int = 80, seed: int = 0, engines: tuple[str, ...] = ("espeak",)) -> Path:
+    """Write `per_digit` clips of every digit from each engine and a manifest; return the manifest's path."""
+    unknown = sorted(set(engines) - set(ENGINES))
+    if unknown:
+        raise SystemExit(f"unknown synthesis engine(s) {', '.join(unknown)}; choose from {', '.join(ENGINES)}")
+    for engine in engines:
+        program = "espeak-ng" if engine == "espeak" else engine
+        if shutil.which(program) is None:
+            raise SystemExit(f"{program} is not installed (sudo apt-get install {program})")
     out.mkdir(parents=True, exist_ok=True)
     rows = ["path,label,group"]
     with tempfile.TemporaryDirectory() as tmp:
-        for n in range(per_digit):
-            voice = f"{rng.choice(ACCENTS)}+{rng.choice(VARIANTS)}"
-            rate_wpm, pitch = rng.randint(110, 210), rng.randint(15, 85)
-            group = f"espeak-{voice}"
-            for digit, word in enumerate(WORDS):
-                name = f"{digit}_synth_{n:03d}.wav"
-                soundfile.write(out / name, speak(word, voice, rate_wpm, pitch, Path(tmp)), SAMPLE_RATE, subtype="PCM_16")
-                rows.append(f"{name},{digit},{group}")
+        for engine in engines:
+            rng = random.Random(f"{seed}-{engine}")
+            for n in range(per_digit):
+                if engine == "espeak":
+                    voice = f"{rng.choice(ACCENTS)}+{rng.choice(VARIANTS)}"
+                    rate_wpm, pitch = rng.randint(110, 210), rng.randint(15, 85)
+                    group, say = f"espeak-{voice}", lambda word: speak(word, voice, rate_wpm, pitch, Path(tmp))
+                else:
+                    voice = rng.choice(FLITE_VOICES)
+                    stretch, f0_hz = rng.uniform(0.75, 1.35), rng.uniform(85.0, 230.0)
+                    group = f"flite-{voice}-{n:03d}"
+                    say = lambda word: speak_flite(word, voice, stretch, f0_hz, Path(tmp))  # noqa: E731
+                for digit, word in enumerate(WORDS):
+                    name = f"{digit}_{engine}_{n:03d}.wav"
+                    soundfile.write(out / name, say(word), SAMPLE_RATE, subtype="PCM_16")
+                    rows.append(f"{name},{digit},{group}")
     manifest = out / "manifest.csv"
     manifest.write_text("\n".join(rows) + "\n")
     return manifest
@@ -75,9 +110,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="runs/synthetic-digits")
     parser.add_argument("--per-digit", type=int, default=80)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--engines", default="espeak", help="comma-separated: espeak, flite")
     args = parser.parse_args(argv)
-    manifest = make_synthetic_digits(Path(args.out), args.per_digit, args.seed)
-    print(f"wrote {args.per_digit * 10} clips and {manifest}")
+    engines = tuple(args.engines.split(","))
+    manifest = make_synthetic_digits(Path(args.out), args.per_digit, args.seed, engines)
+    print(f"wrote {args.per_digit * 10 * len(engines)} clips and {manifest}")
     return 0
 
 
