@@ -145,7 +145,7 @@ def test_utterance_normalisation_is_standard_over_valid_frames():
 
 def test_buffers_follow_the_module(device):
     module = Spectrogram(SpectrogramConfig(kind="mfcc")).to(device)
-    assert {name for name, _ in module.named_buffers()} == {"window", "mel_fb", "dct"}
+    assert {name for name, _ in module.named_buffers()} == {"window", "mel_fb", "mel_fb_parts", "dct"}
     assert all(b.device.type == device.type for b in module.buffers())
     assert module.state_dict() == {}  # derived from the config: nothing to save in a bundle
 

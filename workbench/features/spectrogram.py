@@ -185,6 +185,8 @@ class Spectrogram(nn.Module):
         self.register_buffer("window", _window(cfg), persistent=False)
         if cfg.kind in ("mel", "mfcc"):
             self.register_buffer("mel_fb", _mel_filterbank(cfg), persistent=False)
+            # the same filters for interleaved (re, im) parts, transposed for the fast power path: (2 * n_freqs, n_mels)
+            self.register_buffer("mel_fb_parts", self.mel_fb.repeat_interleave(2, dim=1).T.contiguous(), persistent=False)
         if cfg.kind == "mfcc":
             dct = torchaudio.functional.create_dct(cfg.n_mfcc, cfg.n_mels, norm="ortho")  # (n_mels, n_mfcc)
             self.register_buffer("dct", dct.T.contiguous(), persistent=False)
@@ -237,8 +239,7 @@ class Spectrogram(nn.Module):
             # Fast path (3x faster than |X|^2 then filtering on CPU): torch.stft stores (N, n_frames, n_freqs, 2)
             # floats, so square them in place in memory order and let one matmul sum re^2 + im^2 per filter.
             parts = torch.view_as_real(stft).transpose(1, 2).flatten(2)  # (N, n_frames, 2 * n_freqs), a view on CPU
-            fb = self.mel_fb.to(parts.dtype).repeat_interleave(2, dim=1)  # (n_mels, 2 * n_freqs): re, im weights
-            return torch.matmul(parts.square(), fb.T).transpose(1, 2).contiguous()  # (N, n_mels, n_frames)
+            return torch.matmul(parts.square(), self.mel_fb_parts.to(parts.dtype)).transpose(1, 2).contiguous()  # (N, n_mels, n_frames)
         spec = stft.abs() if cfg.power == 1.0 else stft.real.square() + stft.imag.square()  # |X| or |X|^2
         if cfg.power not in (1.0, 2.0):
             spec = spec.pow(cfg.power / 2)
