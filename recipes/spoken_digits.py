@@ -38,10 +38,24 @@ ATTRIBUTION = (
 
 
 def recipe_config(epochs: int = 30) -> classify.ClassifyConfig:
+    """The shipped model's configuration: the default classifier, made smaller for speed, with weight averaging.
+
+    The smaller network (conv channels 8/16/32, a 12-step-per-second BiLSTM of 64) runs about 1.3x
+    faster than the default on one CPU thread, at the same leave-one-speaker-out accuracy within
+    run-to-run noise; the weights are the mean of the last 12 epochs' (SWA), +1.25 points on average
+    over the best-validation epoch across eight paired folds.
+    """
     base = classify.ClassifyConfig()
+    model = dataclasses.replace(
+        base.model,
+        encoder=dataclasses.replace(base.model.encoder, channels=(8, 16, 32), time_pool=(2, 2, 2)),
+        recurrent=dataclasses.replace(base.model.recurrent, hidden_size=64),
+    )
     return dataclasses.replace(
         base,
-        train=dataclasses.replace(base.train, epochs=epochs, patience=10, lr=3e-3, batch_size=32),
+        model=model,
+        train=dataclasses.replace(base.train, epochs=epochs, patience=10, lr=3e-3, batch_size=32,
+                                  average_epochs=max(1, round(0.4 * epochs))),
         split=classify.SplitConfig(test_fraction=0.0, val_fraction=0.1, val_by="random", seed=0),
     )
 
@@ -136,9 +150,10 @@ def main(argv: list[str] | None = None) -> int:
     metrics = {**files.metrics, "train_seconds": round(seconds, 1), "loso": loso}
     notes = (loso_markdown(loso) if loso else "Leave-one-speaker-out not run (use --loso).") + "\n\n## Data and licence\n\n" + ATTRIBUTION
     if args.synthetic:
-        notes += (f"\n\nThe training data also holds {args.synthetic} synthetic takes of every digit spoken by espeak-ng "
-                  "(`recipes/synthetic_digits.py`: random English accents, voice variants, rates and pitches); they are "
-                  "never held out, so every figure above is measured on real recordings only.")
+        notes += (f"\n\nThe training data also holds {args.synthetic} synthetic takes of every digit from each of "
+                  f"{' and '.join(engines)} (`recipes/synthetic_digits.py`: espeak-ng's English accents and voice variants, "
+                  "Flite's voices built from real speakers, at random rates and pitches); they are never held out, so every "
+                  "figure above is measured on real recordings only.")
     card = classify.model_card(cfg, files.config["labels"], metrics, notes)
     (report.bundle_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     (report.bundle_dir / "README.md").write_text(card)

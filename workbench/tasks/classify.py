@@ -320,9 +320,13 @@ def model_card(cfg: ClassifyConfig, labels: list[str], metrics: dict, notes: str
         f"layer(s), {'bidirectional' if cfg.model.recurrent.bidirectional else 'unidirectional'}; head: {cfg.model.head}.",
         "", "## Training",
         f"- AdamW lr {cfg.train.lr}, batch {cfg.train.batch_size}, up to {cfg.train.epochs} epochs, gradient clipping "
-        f"at {cfg.train.grad_clip}, early stopping patience {cfg.train.patience} on validation {cfg.train.monitor}, seed {cfg.train.seed}.",
+        f"at {cfg.train.grad_clip}, early stopping patience {cfg.train.patience} on validation {cfg.train.monitor}, seed {cfg.train.seed}"
+        + (f"; the weights are the mean of the last {cfg.train.average_epochs} epochs' (SWA, batch norm recalibrated)."
+           if cfg.train.average_epochs else "; the weights are the best validation epoch's."),
         "- Augmentation: gain, time shift, speed perturbation, coloured noise, random EQ, frequency warp, SpecAugment.",
-        f"- Examples: {metrics.get('counts')}; best epoch {metrics.get('best_epoch')}; validation {metrics.get('val')}.",
+        f"- Examples: {metrics.get('counts')}; "
+        + (f"epochs {metrics.get('best_epoch')}; " if cfg.train.average_epochs else f"best epoch {metrics.get('best_epoch')}; ")
+        + f"validation {metrics.get('val')}.",
         "", "## Evaluation",
     ]
     if test:
