@@ -37,7 +37,7 @@ ATTRIBUTION = (
 )
 
 
-def recipe_config(epochs: int = 30) -> classify.ClassifyConfig:
+def recipe_config(epochs: int = 20) -> classify.ClassifyConfig:
     """The shipped model's configuration: the default classifier, made smaller for speed, with weight averaging.
 
     The smaller network (conv channels 8/16/32, a 12-step-per-second BiLSTM of 64) runs 1.3x faster
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="assets/models/spoken-digits")
     parser.add_argument("--runs", default="runs/spoken-digits", help="where run directories (logs, checkpoints) go")
     parser.add_argument("--loso", action="store_true", help="also run leave-one-speaker-out for the model card")
-    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--jobs", type=int, default=1, help="leave-one-speaker-out folds trained at once")
     parser.add_argument("--device", default=None)
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
