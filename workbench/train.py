@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_model, save_model
+from safetensors.torch import load_file, load_model, save_model
 from torch import Tensor, nn
 
 from workbench.errors import ConfigError
@@ -295,13 +295,12 @@ def fit(
 
 def average_weights(model: nn.Module, paths: list[Path], device: torch.device) -> None:
     """Load the element-wise mean of several safetensors weight files into `model` (stochastic weight averaging)."""
-    from safetensors.torch import load_file
-
     total: dict[str, Tensor] = {}
     for path in paths:
         for name, tensor in load_file(str(path), device=str(device)).items():
             total[name] = total[name] + tensor.double() if name in total else tensor.double()
-    mean = {name: (value / len(paths)).to(model.state_dict()[name].dtype) for name, value in total.items()}
+    dtypes = {name: tensor.dtype for name, tensor in model.state_dict().items()}
+    mean = {name: (value / len(paths)).to(dtypes[name]) for name, value in total.items()}
     model.load_state_dict(mean, strict=True)
 
 
