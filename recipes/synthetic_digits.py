@@ -24,6 +24,9 @@ from pathlib import Path
 import numpy as np
 import soundfile
 import soxr
+import torch
+
+from workbench.features import trim_silence
 
 WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 ACCENTS = ["en-us", "en-gb", "en-gb-scotland", "en-029", "en-gb-x-rp", "en-gb-x-gbclan", "en-gb-x-gbcwmd"]
@@ -36,17 +39,6 @@ SAMPLE_RATE = 8000
 def is_synthetic(group: str | None) -> bool:
     """Whether a manifest group is one of these synthetic voices (never a held-out test speaker)."""
     return bool(group) and group.split("-", 1)[0] in ENGINES
-
-
-def trim_silence(audio: np.ndarray, sample_rate: int, threshold_db: float = -40.0) -> np.ndarray:
-    """Cut leading and trailing 10 ms frames quieter than threshold_db below the loudest frame."""
-    frame = sample_rate // 100
-    frames = audio[: len(audio) // frame * frame].reshape(-1, frame)
-    energy = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
-    loud = np.flatnonzero(energy > energy.max() + threshold_db)
-    if len(loud) == 0:
-        return audio
-    return audio[loud[0] * frame:(loud[-1] + 1) * frame]
 
 
 def speak(word: str, voice: str, rate_wpm: int, pitch: int, workdir: Path) -> np.ndarray:
@@ -68,8 +60,8 @@ def speak_flite(word: str, voice: str, stretch: float, f0_hz: float, workdir: Pa
 
 def _read_8k(wav: Path) -> np.ndarray:
     audio, rate = soundfile.read(wav, dtype="float32")
-    audio = soxr.resample(audio, rate, SAMPLE_RATE)
-    return trim_silence(audio, SAMPLE_RATE).astype(np.float32)
+    audio = soxr.resample(audio, rate, SAMPLE_RATE).astype(np.float32)
+    return trim_silence(torch.from_numpy(audio), SAMPLE_RATE, threshold_db=40.0).numpy()
 
 
 def make_synthetic_digits(out: Path, per_digit: int = 80, seed: int = 0, engines: tuple[str, ...] = ("espeak",)) -> Path:
