@@ -23,18 +23,15 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_model
 
-from recipes.spoken_digits import recipe_config
+from recipes.spoken_digits import loso_fold, recipe_config
 from workbench.config import apply_overrides
 from workbench.data import find_examples, labels_of
 from workbench.tasks import classify
 
 
 def fold(cfg: classify.ClassifyConfig, examples, run_dir: Path, speaker: str) -> dict:
-    """Train with `speaker` held out (in a worker process); its accuracy, and the best epoch's when averaging."""
-    torch.set_num_threads(1)
-    start = time.perf_counter()
-    report = classify.train(cfg, examples, run_dir, torch.device("cpu"), test_groups=[speaker])
-    row = {"accuracy": report.test.accuracy, "minutes": round((time.perf_counter() - start) / 60, 1)}
+    """`recipes.spoken_digits`'s fold (in a worker process), plus the best epoch's accuracy when averaging."""
+    row = loso_fold(cfg, examples, run_dir, "cpu", speaker, threads=1)
     if cfg.train.average_epochs:
         labels = labels_of(examples)
         model = classify.build_model(cfg, labels)

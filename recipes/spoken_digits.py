@@ -83,7 +83,7 @@ def _progress(desc: str, total_epochs: int):
     return bar, on_epoch
 
 
-def _loso_fold(cfg, examples, run_dir: Path, device_name: str, speaker: str, threads: int | None) -> dict:
+def loso_fold(cfg, examples, run_dir: Path, device_name: str, speaker: str, threads: int | None) -> dict:
     """Train with `speaker` held out; runs in a worker process when folds run in parallel."""
     if threads:
         torch.set_num_threads(threads)
@@ -109,7 +109,7 @@ def run_loso(cfg, examples, runs: Path, device, jobs: int = 1, threads: int | No
     speakers = [speaker for speaker, _, _ in leave_one_group_out(examples) if not is_synthetic(speaker)]
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        futures = {pool.submit(_loso_fold, cfg, examples, runs / f"loso-{s}", str(device), s, threads): s for s in speakers}
+        futures = {pool.submit(loso_fold, cfg, examples, runs / f"loso-{s}", str(device), s, threads): s for s in speakers}
         table = {}
         for future in as_completed(futures):
             speaker = futures[future]
