@@ -201,15 +201,16 @@ class Spectrogram(nn.Module):
         else:
             lengths = self._check_lengths(lengths, lead, x.shape[-1]).reshape(-1).to(x.device)
         frame_mask = self._frame_mask(lengths, x.shape[-1])  # (N, n_frames) True on valid frames
+        padded = not bool(frame_mask.all())  # False for a long file or equal-length clips: masks skipped
         if self.cfg.kind == "cqt":
             spec = self._cqt_power(x, lengths)
         else:
             spec = self._stft_power(x, lengths)
-        spec = self._scale(spec, frame_mask)
+        spec = self._scale(spec, frame_mask, padded)
         if self.cfg.kind == "mfcc":
             spec = torch.matmul(self.dct.to(spec.dtype), spec)  # (N, n_mfcc, n_frames)
         spec = self._normalize(spec, frame_mask)
-        if not bool(frame_mask.all()):  # zero padded frames (skipped when nothing is padded: a long file)
+        if padded:  # zero the padded frames
             spec = spec.masked_fill(~frame_mask[:, None, :], 0.0)
         return spec.reshape(*lead, *spec.shape[-2:])  # (..., num_bins, n_frames)
 
@@ -265,7 +266,7 @@ class Spectrogram(nn.Module):
             out[i, :, : cqt.shape[-1]] = np.abs(cqt) ** cfg.power
         return torch.from_numpy(out).to(x.device)
 
-    def _scale(self, spec: Tensor, frame_mask: Tensor) -> Tensor:
+    def _scale(self, spec: Tensor, frame_mask: Tensor, padded: bool) -> Tensor:
         """db: (10 * 2 / power) * log10, floored at top_db below each item's own valid maximum."""
         cfg = self.cfg
         if cfg.scale == "linear":
@@ -276,7 +277,7 @@ class Spectrogram(nn.Module):
         db = (20.0 / cfg.power) * torch.log10(spec.clamp_min(amin))
         if cfg.top_db is None:
             return db
-        valid = db if bool(frame_mask.all()) else db.masked_fill(~frame_mask[:, None, :], -math.inf)
+        valid = db.masked_fill(~frame_mask[:, None, :], -math.inf) if padded else db
         item_max = valid.amax(dim=(-2, -1), keepdim=True)
         return torch.maximum(db, item_max - cfg.top_db)  # empty items: max(-inf)=-inf leaves db as is
 
