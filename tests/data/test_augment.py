@@ -1,5 +1,6 @@
 import math
 
+import pytest
 import torch
 
 from workbench.data import AudioDataset, AugmentConfig, Example, augment_waveform, collate, spec_augment
@@ -35,6 +36,18 @@ def test_speed_perturbation_changes_duration_and_pitch():
     assert abs(fast.shape[0] - SR / 1.25) <= 2
     peak_hz = torch.fft.rfft(fast).abs().argmax().item() * SR / fast.shape[0]
     assert abs(peak_hz - 625.0) < 5
+
+
+def test_trim_cuts_a_quiet_onset_like_an_eager_silence_trimmer():
+    hiss = 0.3 * 10 ** (-30 / 20) * torch.randn(SR // 5, generator=torch.Generator().manual_seed(0))  # a soft "s", 30 dB down
+    word = torch.cat([hiss, _tone(0.3)])
+    plain = dict(gain_db=0.0, shift_s=0.0, noise_prob=0.0, speed_prob=0.0, eq_prob=0.0)
+    kept = augment_waveform(word, SR, AugmentConfig(**plain), torch.Generator().manual_seed(0))
+    cut = augment_waveform(word, SR, AugmentConfig(**plain, trim_prob=1.0, trim_db=(20.0, 20.0)), torch.Generator().manual_seed(0))
+    gentle = augment_waveform(word, SR, AugmentConfig(**plain, trim_prob=1.0, trim_db=(40.0, 40.0)), torch.Generator().manual_seed(0))
+    assert kept.shape[0] == word.shape[0] == gentle.shape[0]
+    assert cut.shape[0] == pytest.approx(int(0.3 * SR), abs=SR // 100)      # only the tone is left
+    torch.testing.assert_close(cut, _tone(0.3)[: cut.shape[0]])
 
 
 def test_dataset_augments_only_when_asked_and_follows_the_epoch():

@@ -15,11 +15,14 @@ from scipy.signal import resample_poly
 from torch import Tensor
 
 from workbench.errors import ConfigError
+from workbench.features import active_span
 
 
 @dataclass(frozen=True)
 class AugmentConfig:
     gain_db: float = 6.0                      # uniform gain in [-gain_db, +gain_db]
+    trim_prob: float = 0.0                    # chance of cutting the quiet edges (an eager silence trimmer)
+    trim_db: tuple[float, float] = (12.0, 30.0)  # ... keeping what lies within this many dB of the peak
     shift_s: float = 0.1                      # up to this much silence added before the clip
     noise_prob: float = 0.5                   # chance of adding background noise
     snr_db: tuple[float, float] = (10.0, 40.0)
@@ -39,7 +42,9 @@ class AugmentConfig:
     def __post_init__(self) -> None:
         if not self.snr_db[0] <= self.snr_db[1] or not 0 < self.speed[0] <= self.speed[1]:
             raise ConfigError(f"snr_db {self.snr_db} and speed {self.speed} must be (low, high) ranges")
-        for name in ("noise_prob", "speed_prob", "eq_prob", "warp_prob", "mixstyle_prob"):
+        if not 0 < self.trim_db[0] <= self.trim_db[1]:
+            raise ConfigError(f"trim_db {self.trim_db} must be a (low, high) range of positive dB")
+        for name in ("noise_prob", "speed_prob", "eq_prob", "warp_prob", "mixstyle_prob", "trim_prob"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(f"{name} must be a probability in [0, 1]")
 
@@ -84,8 +89,16 @@ def random_eq(waveform: Tensor, max_db: float, gen: torch.Generator) -> Tensor:
 
 
 def augment_waveform(waveform: Tensor, sample_rate: int, cfg: AugmentConfig, gen: torch.Generator) -> Tensor:
-    """One training view of a mono clip: (samples,) -> (samples',) (speed and shift change the length)."""
+    """One training view of a mono clip: (samples,) -> (samples',) (trim, speed and shift change the length).
+
+    The trim cuts leading and trailing sound quieter than a random threshold below the peak, as an
+    eager voice-activity trimmer does: it takes the soft consonants at a word's edges (the "s" of
+    "six", the "f" of "four"), which some recordings (FSDD's yweweler, for one) lack throughout.
+    """
     x = waveform
+    if _chance(gen, cfg.trim_prob):
+        start, end = active_span(x, sample_rate, _uniform(gen, *cfg.trim_db))
+        x = x[start:end]
     if _chance(gen, cfg.speed_prob):
         x = change_speed(x, _uniform(gen, *cfg.speed))
     if _chance(gen, cfg.eq_prob):
