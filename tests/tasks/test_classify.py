@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import numpy as np
@@ -5,7 +6,7 @@ import pytest
 import torch
 
 from workbench import tasks
-from workbench.data import find_examples
+from workbench.data import AugmentConfig, find_examples
 from workbench.errors import ConfigError, MediaError
 from workbench.media import Audio, write_audio
 from workbench.tasks import classify
@@ -104,3 +105,13 @@ def test_export_gives_the_same_outputs_as_pytorch(tone_run, tmp_path, fmt):
     torch.testing.assert_close(got, expected, atol=1e-4, rtol=1e-4)
     # and the full-length path matches what predict uses
     torch.testing.assert_close(expected[:1], bundle.model.net(spec[:1], torch.tensor([spec.shape[-1]])).detach(), atol=1e-5, rtol=1e-5)
+
+
+def test_model_card_lists_the_augmentations_the_run_used(tone_run):
+    card = (tone_run.bundle_dir / "README.md").read_text()
+    assert "speed x0.9-1.1 (50% of clips)" in card and "SpecAugment" in card
+    assert "silence trim" not in card                      # off in this config, so not claimed
+    trimmed = classify.describe_augment(dataclasses.replace(AugmentConfig(), trim_prob=0.9, trim_db=(6.0, 30.0)))
+    assert trimmed.startswith("silence trim at 6-30 dB below the peak (90% of clips)")
+    quiet = AugmentConfig(gain_db=0, shift_s=0, noise_prob=0, speed_prob=0, eq_prob=0, time_masks=0, freq_masks=0)
+    assert classify.describe_augment(quiet) == "none"

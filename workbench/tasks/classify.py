@@ -305,6 +305,33 @@ def train(
     return TrainReport(run_dir, bundle_dir, result, test, counts, failures, groups)
 
 
+def describe_augment(a: AugmentConfig) -> str:
+    """The augmentations a config turns on, with their settings, for a model card."""
+    def pct(p: float) -> str:
+        return f"{p:.0%} of clips"
+    parts = []
+    if a.trim_prob > 0:
+        parts.append(f"silence trim at {a.trim_db[0]:g}-{a.trim_db[1]:g} dB below the peak ({pct(a.trim_prob)})")
+    if a.speed_prob > 0:
+        parts.append(f"speed x{a.speed[0]:g}-{a.speed[1]:g} ({pct(a.speed_prob)})")
+    if a.eq_prob > 0:
+        parts.append(f"random EQ up to {a.eq_db:g} dB ({pct(a.eq_prob)})")
+    if a.shift_s > 0:
+        parts.append(f"up to {a.shift_s:g} s of leading silence")
+    if a.noise_prob > 0:
+        parts.append(f"coloured noise at {a.snr_db[0]:g}-{a.snr_db[1]:g} dB SNR ({pct(a.noise_prob)})")
+    if a.gain_db > 0:
+        parts.append(f"gain within ±{a.gain_db:g} dB")
+    if a.warp_prob > 0:
+        parts.append(f"frequency warp x{a.warp[0]:g}-{a.warp[1]:g} ({pct(a.warp_prob)})")
+    if a.mixstyle_prob > 0:
+        parts.append(f"Freq-MixStyle (alpha {a.mixstyle_alpha:g}, {a.mixstyle_prob:.0%} of batches)")
+    if a.time_masks and a.time_mask_frames or a.freq_masks and a.freq_mask_bins:
+        parts.append(f"SpecAugment ({a.time_masks} time masks of up to {a.time_mask_frames} frames, "
+                     f"{a.freq_masks} frequency masks of up to {a.freq_mask_bins} bins)")
+    return "; ".join(parts) or "none"
+
+
 def model_card(cfg: ClassifyConfig, labels: list[str], metrics: dict, notes: str = "") -> str:
     """A model card in Markdown: what the model is, how it was trained and evaluated, its figures."""
     test = metrics.get("test")
@@ -323,7 +350,7 @@ def model_card(cfg: ClassifyConfig, labels: list[str], metrics: dict, notes: str
         f"at {cfg.train.grad_clip}, early stopping patience {cfg.train.patience} on validation {cfg.train.monitor}, seed {cfg.train.seed}"
         + (f"; the weights are the mean of the last {cfg.train.average_epochs} epochs' (SWA, batch norm recalibrated)."
            if cfg.train.average_epochs else "; the weights are the best validation epoch's."),
-        "- Augmentation: gain, time shift, speed perturbation, coloured noise, random EQ, frequency warp, SpecAugment.",
+        f"- Augmentation (training only): {describe_augment(cfg.augment)}.",
         f"- Examples: {metrics.get('counts')}; "
         + (f"epochs {metrics.get('best_epoch')}; " if cfg.train.average_epochs else f"best epoch {metrics.get('best_epoch')}; ")
         + f"validation {metrics.get('val')}.",
