@@ -199,12 +199,6 @@ def _publish(bundle_dir: Path, runs: Path, out: Path, seconds: float | None, arg
     cfg = from_dict(classify.ClassifyConfig, files.config["config"])
     loso_path = runs / "loso.json"
     loso = json.loads(loso_path.read_text()) if loso_path.exists() else None
-    if loso:
-        for speaker, row in loso["speakers"].items():       # runs from before the column: read the fold's own metrics
-            fold = runs / f"loso-{speaker}" / "model" / "metrics.json"
-            if "confusions" not in row and fold.exists():
-                test = json.loads(fold.read_text())["test"]
-                row["confusions"] = top_confusions(test["confusion"], test["labels"])
     metrics = {**files.metrics, "loso": loso}
     if seconds is not None:
         metrics["train_seconds"] = round(seconds, 1)

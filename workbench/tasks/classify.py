@@ -307,29 +307,23 @@ def train(
 
 def describe_augment(a: AugmentConfig) -> str:
     """The augmentations a config turns on, with their settings, for a model card."""
-    def pct(p: float) -> str:
+    def clips(p: float) -> str:
         return f"{p:.0%} of clips"
-    parts = []
-    if a.trim_prob > 0:
-        parts.append(f"silence trim at {a.trim_db[0]:g}-{a.trim_db[1]:g} dB below the peak ({pct(a.trim_prob)})")
-    if a.speed_prob > 0:
-        parts.append(f"speed x{a.speed[0]:g}-{a.speed[1]:g} ({pct(a.speed_prob)})")
-    if a.eq_prob > 0:
-        parts.append(f"random EQ up to {a.eq_db:g} dB ({pct(a.eq_prob)})")
-    if a.shift_s > 0:
-        parts.append(f"up to {a.shift_s:g} s of leading silence")
-    if a.noise_prob > 0:
-        parts.append(f"coloured noise at {a.snr_db[0]:g}-{a.snr_db[1]:g} dB SNR ({pct(a.noise_prob)})")
-    if a.gain_db > 0:
-        parts.append(f"gain within ±{a.gain_db:g} dB")
-    if a.warp_prob > 0:
-        parts.append(f"frequency warp x{a.warp[0]:g}-{a.warp[1]:g} ({pct(a.warp_prob)})")
-    if a.mixstyle_prob > 0:
-        parts.append(f"Freq-MixStyle (alpha {a.mixstyle_alpha:g}, {a.mixstyle_prob:.0%} of batches)")
-    if a.time_masks and a.time_mask_frames or a.freq_masks and a.freq_mask_bins:
-        parts.append(f"SpecAugment ({a.time_masks} time masks of up to {a.time_mask_frames} frames, "
-                     f"{a.freq_masks} frequency masks of up to {a.freq_mask_bins} bins)")
-    return "; ".join(parts) or "none"
+
+    table = [   # (on?, what the card says)
+        (a.trim_prob > 0, f"silence trim at {a.trim_db[0]:g}-{a.trim_db[1]:g} dB below the peak ({clips(a.trim_prob)})"),
+        (a.speed_prob > 0, f"speed x{a.speed[0]:g}-{a.speed[1]:g} ({clips(a.speed_prob)})"),
+        (a.eq_prob > 0, f"random EQ up to {a.eq_db:g} dB ({clips(a.eq_prob)})"),
+        (a.shift_s > 0, f"up to {a.shift_s:g} s of leading silence"),
+        (a.noise_prob > 0, f"coloured noise at {a.snr_db[0]:g}-{a.snr_db[1]:g} dB SNR ({clips(a.noise_prob)})"),
+        (a.gain_db > 0, f"gain within ±{a.gain_db:g} dB"),
+        (a.warp_prob > 0, f"frequency warp x{a.warp[0]:g}-{a.warp[1]:g} ({clips(a.warp_prob)})"),
+        (a.mixstyle_prob > 0, f"Freq-MixStyle (alpha {a.mixstyle_alpha:g}, {a.mixstyle_prob:.0%} of batches)"),
+        (bool(a.time_masks and a.time_mask_frames or a.freq_masks and a.freq_mask_bins),
+         f"SpecAugment ({a.time_masks} time masks of up to {a.time_mask_frames} frames, "
+         f"{a.freq_masks} frequency masks of up to {a.freq_mask_bins} bins)"),
+    ]
+    return "; ".join(text for on, text in table if on) or "none"
 
 
 def model_card(cfg: ClassifyConfig, labels: list[str], metrics: dict, notes: str = "") -> str:
