@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import logging
 import warnings
 from dataclasses import replace
@@ -86,6 +87,8 @@ def _configs():
     for kind in KINDS:
         for normalize in ("none", "utterance", "utterance_mean", "frame"):
             yield SpectrogramConfig(kind=kind, normalize=normalize)
+        if kind != "mfcc":
+            yield SpectrogramConfig(kind=kind, normalize="peak")
     yield SpectrogramConfig(kind="mel", scale="log", normalize="utterance")
     yield SpectrogramConfig(kind="stft", scale="linear", power=1.0)
     yield SpectrogramConfig(kind="mel", center=False)
@@ -134,6 +137,29 @@ def test_zero_length_item_is_all_zero_but_first_frame():
     spec = spectrogram(_noise(2, 4000), cfg, lengths=torch.tensor([4000, 0]))
     assert torch.isfinite(spec).all()
     assert torch.equal(spec[1, :, 1:], torch.zeros_like(spec[1, :, 1:]))
+
+
+def test_peak_normalisation_removes_level_and_keeps_the_spectral_shape():
+    # A steady vowel-like clip: per-bin mean normalisation (CMN) leaves almost nothing of its formants,
+    # peak normalisation keeps them; neither cares about the level.
+    t = torch.arange(8_000) / 8_000
+    vowel = torch.sin(2 * math.pi * 500 * t) + 0.3 * torch.sin(2 * math.pi * 1_900 * t)
+    peak = SpectrogramConfig(sample_rate=8_000, n_fft=256, hop_length=80, n_mels=40, normalize="peak")
+    loud, quiet = spectrogram(vowel, peak), spectrogram(0.1 * vowel, peak)
+    torch.testing.assert_close(loud, quiet, atol=1e-3, rtol=0)
+    assert loud.max().item() == pytest.approx(80.0) and loud.min().item() >= 0.0
+    profile = loud[:, 20:-20].mean(dim=-1)
+    centres = librosa.mel_frequencies(n_mels=42, fmin=0.0, fmax=4_000.0)[1:-1]
+    assert abs(centres[profile.argmax().item()] - 500.0) < 100.0
+    assert profile.std() > 10.0                              # formant shape kept (dB across bins)
+    cmn = spectrogram(vowel, replace(peak, normalize="utterance_mean"))[:, 20:-20]
+    assert cmn.mean(dim=-1).std() < 2.0                     # ... and all but gone under CMN
+
+
+def test_peak_normalisation_needs_a_db_floor():
+    for bad in ({"scale": "log"}, {"top_db": None}, {"kind": "mfcc"}):
+        with pytest.raises(ConfigError, match="peak"):
+            SpectrogramConfig(normalize="peak", **bad)
 
 
 def test_utterance_normalisation_is_standard_over_valid_frames():

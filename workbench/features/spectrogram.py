@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 KINDS = ("mel", "mfcc", "stft", "cqt")
 WINDOWS = ("hann", "hamming", "blackman", "rectangular")
 SCALES = ("db", "log", "linear")
-NORMALIZATIONS = ("none", "utterance", "utterance_mean", "frame")
+NORMALIZATIONS = ("none", "utterance", "utterance_mean", "frame", "peak")
 MEL_SCALES = ("slaney", "htk")
 CQT_DEFAULT_FMIN = 32.703195662574764  # C1, librosa's default; used when fmin is 0
 LOG_OFFSET = 1e-6  # scale="log" is log(S + LOG_OFFSET)
@@ -60,7 +60,7 @@ class SpectrogramConfig:
     scale: Literal["db", "log", "linear"] = "db"  # mfcc: the log of the mel before the DCT
     top_db: float | None = 80.0  # dB floor below each item's own maximum
     # utterance: zero mean, unit variance per bin over valid frames; utterance_mean: zero mean only (CMN)
-    normalize: Literal["none", "utterance", "utterance_mean", "frame"] = "none"
+    normalize: Literal["none", "utterance", "utterance_mean", "frame", "peak"] = "none"
     center: bool = True
     bins_per_octave: int = 12  # cqt
     n_bins: int = 84  # cqt
@@ -76,6 +76,8 @@ class SpectrogramConfig:
                 raise ConfigError(f"{name}={getattr(self, name)} must be positive")
         if self.win_length is not None and not 0 < self.win_length <= self.n_fft:
             raise ConfigError(f"win_length={self.win_length} must be in 1..n_fft={self.n_fft}")
+        if self.normalize == "peak" and (self.scale != "db" or self.top_db is None or self.kind == "mfcc"):
+            raise ConfigError("normalize='peak' needs scale='db' with a top_db floor, and not kind='mfcc'")
         if self.hop_length > self.n_fft:
             raise ConfigError(f"hop_length={self.hop_length} must not exceed n_fft={self.n_fft}")
         if self.power <= 0:
@@ -282,6 +284,10 @@ class Spectrogram(nn.Module):
         return torch.maximum(db, item_max - cfg.top_db)  # empty items: max(-inf)=-inf leaves db as is
 
     def _normalize(self, spec: Tensor, frame_mask: Tensor) -> Tensor:
+        if self.cfg.normalize == "peak":  # dB above the item's floor (its peak - top_db): level gone, shape kept
+            valid = spec.masked_fill(~frame_mask[:, None, :], -math.inf)
+            floor = valid.amax(dim=(-2, -1), keepdim=True) - self.cfg.top_db
+            return torch.where(torch.isfinite(floor), spec - floor, torch.zeros_like(spec))
         if self.cfg.normalize == "frame":  # each frame: zero mean, unit variance across bins
             mean = spec.mean(dim=-2, keepdim=True)
             var = spec.var(dim=-2, unbiased=False, keepdim=True)
