@@ -59,7 +59,8 @@ class SpectrogramConfig:
     power: float = 2.0  # 2: power, 1: magnitude
     scale: Literal["db", "log", "linear"] = "db"  # mfcc: the log of the mel before the DCT
     top_db: float | None = 80.0  # dB floor below each item's own maximum
-    # utterance: zero mean, unit variance per bin over valid frames; utterance_mean: zero mean only (CMN)
+    # utterance: zero mean, unit variance per bin over valid frames; utterance_mean: zero mean only (CMN);
+    # frame: zero mean, unit variance across bins; peak: dB above the item's floor (db scale and top_db only)
     normalize: Literal["none", "utterance", "utterance_mean", "frame", "peak"] = "none"
     center: bool = True
     bins_per_octave: int = 12  # cqt
