@@ -281,14 +281,14 @@ class Spectrogram(nn.Module):
         if cfg.top_db is None:
             return db
         valid = db.masked_fill(~frame_mask[:, None, :], -math.inf) if padded else db
-        item_max = valid.amax(dim=(-2, -1), keepdim=True)
-        return torch.maximum(db, item_max - cfg.top_db)  # empty items: max(-inf)=-inf leaves db as is
+        floor = valid.amax(dim=(-2, -1), keepdim=True) - cfg.top_db
+        db = torch.maximum(db, floor)  # empty items: max(-inf)=-inf leaves db as is
+        if cfg.normalize == "peak":  # dB above the floor: level gone, shape kept (here, where the floor is known)
+            return torch.nan_to_num(db - floor, posinf=0.0)   # an item without valid frames: all zero
+        return db
 
     def _normalize(self, spec: Tensor, frame_mask: Tensor) -> Tensor:
-        if self.cfg.normalize == "peak":  # dB above the item's floor (its peak - top_db): level gone, shape kept
-            valid = spec.masked_fill(~frame_mask[:, None, :], -math.inf)
-            floor = valid.amax(dim=(-2, -1), keepdim=True) - self.cfg.top_db
-            return torch.where(torch.isfinite(floor), spec - floor, torch.zeros_like(spec))
+        # "peak" is done in _scale, which knows each item's floor
         if self.cfg.normalize == "frame":  # each frame: zero mean, unit variance across bins
             mean = spec.mean(dim=-2, keepdim=True)
             var = spec.var(dim=-2, unbiased=False, keepdim=True)
