@@ -64,7 +64,7 @@ TRIM_PROB, TRIM_DB = 0.9, (6.0, 30.0)
 # (0.8-1.25 and 0.88-1.14) they covered the gap between "ih" and "ay". Held-out-speaker accuracy,
 # `recipes.digit_sweep`, mean over nicolas, jackson, lucas, yweweler: shipped recipe 0.883; speed
 # 0.9-1.1 0.908 (0.95-1.05 0.909); and peak 0.931; over nicolas and yweweler: 0.912, and warp
-# 0.94-1.06 0.928 (64 mel bins instead 0.923, 14% slower). All three, --loso over the five: 0.946.
+# 0.94-1.06 0.928 (64 mel bins instead 0.923, folds 20% longer to train). All three, --loso over the five: 0.946.
 SPEED, WARP, NORMALIZE = (0.9, 1.1), (0.94, 1.06), "peak"
 
 
