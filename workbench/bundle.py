@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_model, save_model
+from safetensors.torch import load_file, save_file
 from torch import nn
 
 from workbench.errors import ConfigError
@@ -45,6 +45,27 @@ def versions() -> dict[str, str]:
     return {"workbench": workbench.__version__, "torch": torch.__version__.split("+")[0], "python": platform.python_version()}
 
 
+def save_weights(model: nn.Module, path: str | Path) -> None:
+    """A model's state dict as safetensors, each tensor copied to the CPU on its own.
+
+    On CUDA, cuDNN packs an LSTM's weights into one buffer of which each parameter is a view;
+    safetensors refuses such partial views, so they are copied out first. Tied weights (none in our
+    models) would be written once per name, which `read_weights` reads back the same.
+    """
+    state = {name: t.detach().to("cpu", copy=True).contiguous() for name, t in model.state_dict().items()}
+    save_file(state, str(path))
+
+
+def read_weights(model: nn.Module, path: str | Path, device: torch.device | str = "cpu") -> nn.Module:
+    """Copy a safetensors file's tensors into `model`, strictly (every name must match); returns `model`.
+
+    Unlike safetensors' `load_model`, this works on a model already on CUDA, whose LSTM weights
+    cuDNN keeps as views of one buffer: the tensors are copied into the existing parameters.
+    """
+    model.load_state_dict(load_file(str(path), device=str(device)), strict=True)
+    return model
+
+
 def save_bundle(path: str | Path, config: dict, model: nn.Module, metrics: dict, card: str) -> Path:
     """Write a bundle atomically; `config` must hold at least "task". Replaces an existing bundle."""
     path = Path(path)
@@ -54,7 +75,7 @@ def save_bundle(path: str | Path, config: dict, model: nn.Module, metrics: dict,
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
         (tmp / CONFIG).write_text(json.dumps({**config, "versions": versions()}, indent=2) + "\n")
-        save_model(model, str(tmp / WEIGHTS))
+        save_weights(model, tmp / WEIGHTS)
         (tmp / METRICS).write_text(json.dumps(metrics, indent=2) + "\n")
         (tmp / CARD).write_text(card)
         _make_readable(tmp)
@@ -99,7 +120,8 @@ def read_bundle(path: str | Path) -> BundleFiles:
 
 def load_weights(files: BundleFiles, model: nn.Module, device: torch.device | str = "cpu") -> nn.Module:
     """Load the bundle's weights into `model` strictly (every tensor must match) and call `eval()`."""
-    missing, unexpected = load_model(model, str(files.path / WEIGHTS), strict=True, device=str(device))
-    if missing or unexpected:  # load_model raises when strict; kept for clarity with older versions
-        raise ConfigError(f"{files.path}: weights do not match the model: missing {missing}, unexpected {unexpected}")
+    try:
+        read_weights(model, files.path / WEIGHTS, device)
+    except RuntimeError as err:   # load_state_dict names the missing, unexpected and mis-shaped tensors
+        raise ConfigError(f"{files.path}: weights do not match the model: {err}") from None
     return model.to(device).eval()

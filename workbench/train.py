@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, load_model, save_model
+from safetensors.torch import load_file
 from torch import Tensor, nn
 
+from workbench.bundle import read_weights, save_weights
 from workbench.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -175,7 +176,7 @@ class _State:
 def _save_checkpoint(run_dir: Path, model: nn.Module, opt, scaler, state: _State) -> None:
     weights, extra = _checkpoint_paths(run_dir, state.epoch)
     weights.parent.mkdir(parents=True, exist_ok=True)
-    save_model(model, str(weights))
+    save_weights(model, weights)
     payload = {"optimizer": opt.state_dict(), "scaler": scaler.state_dict(), "state": vars(state).copy(),
                "rng": torch.get_rng_state()}
     torch.save(payload, extra.with_suffix(".tmp"))
@@ -184,7 +185,7 @@ def _save_checkpoint(run_dir: Path, model: nn.Module, opt, scaler, state: _State
 
 def _load_checkpoint(run_dir: Path, epoch: int, model: nn.Module, opt, scaler, device) -> _State:
     weights, extra = _checkpoint_paths(run_dir, epoch)
-    load_model(model, str(weights), device=str(device))
+    read_weights(model, weights, device)
     payload = torch.load(extra, map_location=device, weights_only=True)
     opt.load_state_dict(payload["optimizer"])
     scaler.load_state_dict(payload["scaler"])
@@ -271,7 +272,7 @@ def fit(
         state.history.append({"epoch": log.epoch, "train_loss": train_loss, **{f"val_{k}": v for k, v in val.items()}})
         if val[cfg.monitor] > state.best_score:
             state.best_epoch, state.best_score, state.best_val, state.bad_epochs = state.epoch, val[cfg.monitor], val, 0
-            save_model(model, str(run_dir / "best.safetensors"))
+            save_weights(model, run_dir / "best.safetensors")
         else:
             state.bad_epochs += 1
         logs.epoch(log)
@@ -284,12 +285,12 @@ def fit(
         last = list(range(max(1, state.epoch - cfg.average_epochs + 1), state.epoch + 1))
         average_weights(model, [_checkpoint_paths(run_dir, e)[0] for e in last], device)
         recalibrate_batch_norm(model, batches(state.epoch), loss_fn, device)
-        save_model(model, str(run_dir / "average.safetensors"))
+        save_weights(model, run_dir / "average.safetensors")
         model.eval()
         with torch.no_grad():
             val = validate(model)
         return FitResult(state.epoch, val, epochs, stopped_early)
-    load_model(model, str(run_dir / "best.safetensors"), device=str(device))
+    read_weights(model, run_dir / "best.safetensors", device)
     return FitResult(state.best_epoch, state.best_val or {}, epochs, stopped_early)
 
 

@@ -43,6 +43,10 @@ def test_loading_a_broken_bundle_is_a_clear_error(tone_run, tmp_path):
     (tmp_path / "model.safetensors").write_bytes((tone_run.bundle_dir / "model.safetensors").read_bytes())
     with pytest.raises(ConfigError, match="bogus"):
         tasks.load(tmp_path)
+    config = json.loads((tone_run.bundle_dir / "config.json").read_text())
+    (tmp_path / "config.json").write_text(json.dumps({**config, "labels": config["labels"] + ["extra"]}))
+    with pytest.raises(ConfigError, match="(?s)weights do not match the model.*size mismatch for net.head.out.weight"):    # 4 outputs, weights for 3
+        tasks.load(tmp_path)
 
 
 @pytest.mark.parametrize("suffix", [".flac", ".mp3", ".ogg"])
