@@ -1,11 +1,13 @@
 """Compare spoken-digit recipe variants on held-out speakers (the experiments behind the shipped recipe).
 
     python -m recipes.digit_sweep NAME --data PATH/TO/fsdd [--synthetic DIR] [--speakers a,b,c]
-        [--epochs 20] [--jobs 2] [--set key=value ...]
+        [--epochs 20] [--jobs 2] [--device cpu] [--set key=value ...]
 
 Trains `recipes.spoken_digits.recipe_config(--epochs)` with the `--set` overrides (the same
 `a.b=value` syntax as `workbench train classifier --set`) once per held-out speaker, `--jobs` folds
-at a time on one CPU thread each, and tests each on every recording of its speaker. With weight
+at a time on one CPU thread each (their models on `--device`: on CUDA the folds share the GPU and
+train with mixed precision, so compare variants only with a baseline run on the same device), and
+tests each on every recording of its speaker. With weight
 averaging on (`train.average_epochs`), it also tests the same run's best-validation epoch, a paired
 comparison free of run-to-run noise. One JSON line per sweep is appended to `--runs`/results.jsonl.
 `--synthetic` is a folder made by `python -m recipes.synthetic_digits` (its manifest is used).
@@ -21,21 +23,21 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_model
 
 from recipes.spoken_digits import loso_fold, recipe_config
+from workbench.bundle import read_weights
 from workbench.config import apply_overrides
 from workbench.data import find_examples, labels_of
 from workbench.tasks import classify
 
 
-def fold(cfg: classify.ClassifyConfig, examples, run_dir: Path, speaker: str) -> dict:
+def fold(cfg: classify.ClassifyConfig, examples, run_dir: Path, speaker: str, device: str = "cpu") -> dict:
     """`recipes.spoken_digits`'s fold (in a worker process), plus the best epoch's accuracy when averaging."""
-    row = loso_fold(cfg, examples, run_dir, "cpu", speaker, threads=1)
+    row = loso_fold(cfg, examples, run_dir, device, speaker, threads=1)
     if cfg.train.average_epochs:
         labels = labels_of(examples)
         model = classify.build_model(cfg, labels)
-        load_model(model, str(run_dir / "best.safetensors"))
+        read_weights(model, run_dir / "best.safetensors")
         bundle = classify.LoadedBundle("classify", run_dir, cfg, labels, model.eval(), torch.device("cpu"), {})
         row["best_epoch_accuracy"] = classify.evaluate(bundle, [e for e in examples if e.group == speaker]).accuracy
     return row
@@ -49,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--speakers", default="jackson,lucas,nicolas,yweweler")
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--device", default="cpu", help="where the folds' models train: cpu or cuda")
     parser.add_argument("--runs", default="runs/digit-sweep")
     parser.add_argument("--set", nargs="*", default=[], help="config overrides, e.g. features.normalize=utterance")
     args = parser.parse_args(argv)
@@ -59,12 +62,12 @@ def main(argv: list[str] | None = None) -> int:
     runs = Path(args.runs)
     start = time.perf_counter()
     with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {s: pool.submit(fold, cfg, examples, runs / args.name / s, s) for s in args.speakers.split(",")}
+        futures = {s: pool.submit(fold, cfg, examples, runs / args.name / s, s, args.device) for s in args.speakers.split(",")}
         table = {}
         for speaker, future in futures.items():
             table[speaker] = future.result()
             print(speaker, table[speaker], flush=True)
-    line = {"name": args.name, "set": args.set, "epochs": args.epochs, "synthetic": args.synthetic,
+    line = {"name": args.name, "set": args.set, "epochs": args.epochs, "synthetic": args.synthetic, "device": args.device,
             "mean": round(sum(r["accuracy"] for r in table.values()) / len(table), 4), **table,
             "minutes": round((time.perf_counter() - start) / 60, 1)}
     if all("best_epoch_accuracy" in r for r in table.values()):
