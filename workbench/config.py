@@ -34,6 +34,8 @@ def device(name: str | None = None) -> torch.device:
             raise ConfigError(f"unknown device {choice!r}: {err}") from None
         if dev.type == "cuda" and not torch.cuda.is_available():
             raise ConfigError(f"device {choice!r} requested but CUDA is not available")
+        if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ConfigError(f"device {choice!r} requested but this machine has {torch.cuda.device_count()} CUDA device(s)")
         if dev.type == "mps" and not torch.backends.mps.is_available():
             raise ConfigError(f"device {choice!r} requested but MPS is not available")
         return dev
