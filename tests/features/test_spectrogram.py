@@ -100,8 +100,9 @@ def test_batch_equals_one_by_one(cfg, device):
     batch = torch.stack([_noise(12_000, seed=1), 1e-4 * _noise(12_000, seed=2), _noise(12_000, seed=3)]).to(device)
     module = Spectrogram(cfg).to(device)
     together = module(batch)
+    tol = 1e-4 if batch.device.type == "cpu" else 2e-3   # CUDA picks other FFT and matmul kernels per batch size
     for i in range(len(batch)):
-        torch.testing.assert_close(together[i], module(batch[i]), rtol=1e-4, atol=1e-4)
+        torch.testing.assert_close(together[i], module(batch[i]), rtol=1e-4, atol=tol)
 
 
 @pytest.mark.parametrize("cfg", list(_configs()), ids=lambda c: f"{c.kind}-{c.scale}-{c.normalize}-{c.center}")
