@@ -18,6 +18,10 @@ from benchmarks.timing import Budget
 from benchmarks.video import bench_decode, bench_resize
 
 SECTIONS = ("decode", "sample", "resize", "audio", "spectrogram", "model", "pipelines")
+MEDIA = {  # the test media each section reads (BenchMedia fields); --quick skips the 360p rows
+    "decode": ("video_720p", "video_360p"), "sample": ("video_720p",), "resize": ("video_720p", "video_360p"),
+    "audio": ("mp3_44k", "wav_16k"), "spectrogram": ("wav_16k",), "model": (), "pipelines": (),
+}
 
 
 def run_section(name: str, results: Results, media: BenchMedia, budget: Budget, quick: bool) -> None:
@@ -66,7 +70,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     info = machine()            # first, so the load average is the one before our own work
-    media = make_media(args.media_dir, args.quick)
+    needed = {name for section in args.only for name in MEDIA[section]} - ({"video_360p"} if args.quick else set())
+    media = make_media(args.media_dir, args.quick, frozenset(needed))
     results = Results()
     budget = Budget(repeats=args.repeats, warmup=0 if args.quick else 1)
     started = time.perf_counter()

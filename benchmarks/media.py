@@ -21,6 +21,9 @@ TONES = "0.3*sin(440*2*PI*t)+0.05*(random(0)-0.5)"
 STEREO_TONES = f"{TONES}|0.3*sin(660*2*PI*t)+0.05*(random(1)-0.5)"
 
 
+FILES = ("video_720p", "video_360p", "wav_16k", "mp3_44k")   # the BenchMedia fields that are files
+
+
 @dataclass(frozen=True)
 class BenchMedia:
     """Paths of the made files and their lengths."""
@@ -33,25 +36,32 @@ class BenchMedia:
     audio_s: float
 
 
-def make_media(root: Path, quick: bool) -> BenchMedia:
-    """Make (or reuse from `root`) the test media; --quick media live in their own subfolder."""
-    if shutil.which("ffmpeg") is None:
-        sys.exit("benchmarks: the ffmpeg CLI is needed to make the test media (apt-get install ffmpeg)")
+def make_media(root: Path, quick: bool, needed: frozenset[str] = frozenset(FILES)) -> BenchMedia:
+    """Make (or reuse from `root`) the `needed` test media; --quick media live in their own subfolder.
+
+    `needed` names BenchMedia fields (see FILES); the ffmpeg CLI is needed only to make a missing one,
+    so the sections that read no media (or find theirs cached) run without it.
+    """
     video_s, audio_s = (10.0, 60.0) if quick else (60.0, 600.0)
     folder = root / f"{'quick' if quick else 'full'}-{RECIPE}"
-    folder.mkdir(parents=True, exist_ok=True)
     media = BenchMedia(folder / "video_720p.mp4", folder / "video_360p.mp4", folder / "speech_16k.wav",
                       folder / "music_44k_stereo.mp3", video_s, audio_s)
-    _make(media.video_720p, [
-        "-f", "lavfi", "-i", f"testsrc2=size=1280x720:rate=30:duration={video_s}",
-        "-f", "lavfi", "-i", f"aevalsrc='{STEREO_TONES}':s=48000:d={video_s}",
-        *_h264_args(), "-c:a", "aac", "-b:a", "128k", "-shortest", "-movflags", "+faststart"])
-    _make(media.video_360p, ["-i", str(media.video_720p), "-vf", "scale=640:360", *_h264_args(),
-                             "-c:a", "copy", "-movflags", "+faststart"])
-    _make(media.wav_16k, ["-f", "lavfi", "-i", f"aevalsrc='{TONES}':s=16000:d={audio_s}",
-                          "-c:a", "pcm_s16le"])
-    _make(media.mp3_44k, ["-f", "lavfi", "-i", f"aevalsrc='{STEREO_TONES}':s=44100:d={audio_s}",
-                          "-c:a", "libmp3lame", "-b:a", "192k"])
+    if "video_360p" in needed:        # made from the 720p file
+        needed = needed | {"video_720p"}
+    recipes = {
+        "video_720p": lambda: [
+            "-f", "lavfi", "-i", f"testsrc2=size=1280x720:rate=30:duration={video_s}",
+            "-f", "lavfi", "-i", f"aevalsrc='{STEREO_TONES}':s=48000:d={video_s}",
+            *_h264_args(), "-c:a", "aac", "-b:a", "128k", "-shortest", "-movflags", "+faststart"],
+        "video_360p": lambda: ["-i", str(media.video_720p), "-vf", "scale=640:360", *_h264_args(),
+                               "-c:a", "copy", "-movflags", "+faststart"],
+        "wav_16k": lambda: ["-f", "lavfi", "-i", f"aevalsrc='{TONES}':s=16000:d={audio_s}", "-c:a", "pcm_s16le"],
+        "mp3_44k": lambda: ["-f", "lavfi", "-i", f"aevalsrc='{STEREO_TONES}':s=44100:d={audio_s}",
+                            "-c:a", "libmp3lame", "-b:a", "192k"],
+    }
+    for name in FILES:                # in this order: the 720p video before the 360p one
+        if name in needed:
+            _make(getattr(media, name), recipes[name]())
     return media
 
 
@@ -64,6 +74,9 @@ def _make(path: Path, args: list[str]) -> None:
     """Run ffmpeg into a temporary name, then rename: a half-made file is never reused."""
     if path.exists():
         return
+    if shutil.which("ffmpeg") is None:
+        sys.exit(f"benchmarks: the ffmpeg CLI is needed to make {path} (apt-get install ffmpeg)")
+    path.parent.mkdir(parents=True, exist_ok=True)
     print(f"benchmarks: making {path}", file=sys.stderr)
     partial = path.with_name(f".partial-{os.getpid()}-{path.name}")
     subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", *args, str(partial)], check=True)

@@ -1,9 +1,13 @@
-"""Model inference section: the classifier's real-time factor (audio seconds per compute second).
+"""Model section: the classifier's real-time factor (audio seconds per compute second) and training speed.
 
 Uses the shipped spoken-digits bundle when it exists, else a freshly built classifier with the
 default ClassifyConfig (same architecture, random weights: the speed is the same). One-second clips
 at the bundle's sample rate, feature front end included, batch 1 and batch 32, one thread,
-inference mode. The captioner and foley tasks do not exist yet.
+inference mode; on CUDA too when there is a device. Training: steps per second of the task's loss
+(features, SpecAugment and frequency warp included), backward and an AdamW step on batches of 32
+such clips, on one CPU thread (how the recipe trains its folds) and on CUDA in float32 and with
+mixed precision (float16 autocast and a gradient scaler, as `workbench.train` does there).
+The captioner and foley tasks do not exist yet.
 """
 
 from __future__ import annotations
@@ -13,12 +17,17 @@ from pathlib import Path
 import torch
 
 from benchmarks.report import Results, Row
-from benchmarks.timing import Budget, Failed, race, threads
+from benchmarks.timing import Budget, Failed, Timing, race, threads
 from workbench import tasks
+from workbench.data import AudioBatch
+from workbench.tasks import classify
 from workbench.tasks.classify import ClassifyConfig, build_model
 
 BUNDLE = Path(__file__).resolve().parents[1] / "assets" / "models" / "spoken-digits"
 CALLS_PER_RUN = {1: 20, 32: 2}
+
+
+TRAIN_BATCH, TRAIN_STEPS_PER_RUN = 32, 5
 
 
 def classifier() -> tuple[torch.nn.Module, int, str]:
@@ -31,27 +40,93 @@ def classifier() -> tuple[torch.nn.Module, int, str]:
     return model, cfg.features.sample_rate, "no bundle: fresh build_model(ClassifyConfig()), random weights"
 
 
-def bench_models(results: Results, budget: Budget) -> None:
-    """classifier_x_realtime (batch 1) and classifier_x_realtime_batch32, one thread."""
-    model, rate, source = classifier()
+def _inference(model: torch.nn.Module, batch_size: int, rate: int, device: str):
     generator = torch.Generator().manual_seed(0)
-    with threads(1):
-        for batch_size in (1, 32):
-            waveforms = 0.1 * torch.randn(batch_size, rate, generator=generator)   # (B, samples): 1 s clips
-            lengths = torch.full((batch_size,), rate, dtype=torch.long)
+    waveforms = (0.1 * torch.randn(batch_size, rate, generator=generator)).to(device)   # (B, samples): 1 s clips
+    lengths = torch.full((batch_size,), rate, dtype=torch.long, device=device)
 
-            def run() -> torch.Tensor:
-                with torch.inference_mode():
-                    return model(waveforms, lengths)
-            outcome = race({"ours": run}, budget, number=CALLS_PER_RUN[batch_size])["ours"]
-            key = "classifier_x_realtime" + ("" if batch_size == 1 else f"_batch{batch_size}")
-            if isinstance(outcome, Failed):
-                results.missing(key, f"Classifier, batch {batch_size}", outcome.reason)
-                continue
-            value = batch_size / outcome.median_s     # seconds of audio per second of compute
-            results.figures[key] = value
-            results.rows.append(Row(f"Classifier real-time factor, batch {batch_size} x 1 s @ {rate} Hz",
-                                    f"{value:,.0f}x RT", "—", "—",
-                                    f"1 thread, features included; {source}"))
+    def run() -> torch.Tensor:
+        with torch.inference_mode():
+            out = model(waveforms, lengths)
+        if device == "cuda":
+            torch.cuda.synchronize()
+        return out
+    return run
+
+
+def _training_step(device: str, amp: bool):
+    """One call = TRAIN_STEPS_PER_RUN optimiser steps of a fresh model with the bundle's (or default) config."""
+    cfg = tasks.load(BUNDLE).cfg if (BUNDLE / "config.json").exists() else ClassifyConfig()
+    torch.manual_seed(0)
+    model = build_model(cfg, labels=list("0123456789")).to(device).train()
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    scaler = torch.amp.GradScaler("cuda", enabled=amp)
+    rate = cfg.features.sample_rate
+    generator = torch.Generator().manual_seed(0)
+    batch = AudioBatch(0.1 * torch.randn(TRAIN_BATCH, rate, generator=generator),
+                       torch.full((TRAIN_BATCH,), rate, dtype=torch.long),
+                       torch.randint(0, 10, (TRAIN_BATCH,), generator=generator)).to(device)
+    spec_gen = torch.Generator().manual_seed(0)
+
+    def run() -> None:
+        for _ in range(TRAIN_STEPS_PER_RUN):
+            with torch.autocast(device_type=torch.device(device).type, dtype=torch.float16, enabled=amp):
+                loss = classify.loss(model, batch, cfg.augment, spec_gen)
+            opt.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.unscale_(opt)
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            scaler.step(opt)
+            scaler.update()
+        if device == "cuda":
+            torch.cuda.synchronize()
+    return run
+
+
+def bench_training(results: Results, budget: Budget) -> None:
+    """classifier_train_steps_per_s_{cpu,cuda,cuda_amp}: optimiser steps per second, batch 32 x 1 s."""
+    contenders = {"cpu": lambda: _training_step("cpu", amp=False)}
+    if torch.cuda.is_available():
+        contenders |= {"cuda": lambda: _training_step("cuda", amp=False), "cuda_amp": lambda: _training_step("cuda", amp=True)}
+    with threads(1):
+        outcomes = race({name: make() for name, make in contenders.items()}, budget)
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    notes = {"cpu": "1 CPU thread", "cuda": f"{gpu}, float32", "cuda_amp": f"{gpu}, float16 autocast + GradScaler"}
+    cpu = outcomes["cpu"]
+    for name, outcome in outcomes.items():
+        key = f"classifier_train_steps_per_s_{name}"
+        if isinstance(outcome, Failed):
+            results.missing(key, f"Classifier training steps/s ({name})", outcome.reason)
+            continue
+        value = TRAIN_STEPS_PER_RUN / outcome.median_s
+        results.figures[key] = value
+        ratio = f"{cpu.median_s / outcome.median_s:.2f}x" if isinstance(cpu, Timing) and name != "cpu" else "—"
+        results.rows.append(Row(f"Classifier training, batch {TRAIN_BATCH} x 1 s: steps/s ({name})",
+                                f"{value:,.1f} steps/s", "1 CPU thread" if name != "cpu" else "—", ratio,
+                                f"{notes[name]}; loss, SpecAugment, backward, clipping, AdamW"))
+
+
+def bench_models(results: Results, budget: Budget) -> None:
+    """classifier_x_realtime[_batch32][_cuda] (one CPU thread; CUDA when present), then the training steps."""
+    model, rate, source = classifier()
+    devices = ("cpu", "cuda") if torch.cuda.is_available() else ("cpu",)
+    with threads(1):
+        for device in devices:
+            model.to(device)
+            for batch_size in (1, 32):
+                outcome = race({"ours": _inference(model, batch_size, rate, device)}, budget,
+                               number=CALLS_PER_RUN[batch_size])["ours"]
+                key = "classifier_x_realtime" + ("" if batch_size == 1 else f"_batch{batch_size}") + \
+                      ("" if device == "cpu" else "_cuda")
+                if isinstance(outcome, Failed):
+                    results.missing(key, f"Classifier, batch {batch_size}, {device}", outcome.reason)
+                    continue
+                value = batch_size / outcome.median_s     # seconds of audio per second of compute
+                results.figures[key] = value
+                where = "1 thread" if device == "cpu" else torch.cuda.get_device_name(0)
+                results.rows.append(Row(f"Classifier real-time factor, batch {batch_size} x 1 s @ {rate} Hz, {device}",
+                                        f"{value:,.0f}x RT", "—", "—", f"{where}, features included; {source}"))
+        model.to("cpu")
+    bench_training(results, budget)
     results.missing("captioner_clips_per_s", "Captioner clips/s", "the caption task does not exist yet")
     results.missing("foley_x_realtime", "Foley real-time factor", "the foley task does not exist yet")

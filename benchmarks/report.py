@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import subprocess
 from dataclasses import dataclass, field
 
@@ -112,7 +113,8 @@ def machine() -> dict:
     import librosa
     model = next((line.split(":", 1)[1].strip() for line in _read("/proc/cpuinfo").splitlines()
                   if line.startswith("model name")), platform.processor())
-    ffmpeg = subprocess.run(["ffmpeg", "-version"], capture_output=True, text=True).stdout.split("\n")[0]
+    ffmpeg = (subprocess.run(["ffmpeg", "-version"], capture_output=True, text=True).stdout.split("\n")[0]
+              if shutil.which("ffmpeg") else "not installed")
     return {
         "cpu": model, "cores": os.cpu_count(), "cores_usable": len(os.sched_getaffinity(0)),
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
