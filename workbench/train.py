@@ -179,6 +179,8 @@ def _save_checkpoint(run_dir: Path, model: nn.Module, opt, scaler, state: _State
     save_weights(model, weights)
     payload = {"optimizer": opt.state_dict(), "scaler": scaler.state_dict(), "state": vars(state).copy(),
                "rng": torch.get_rng_state()}
+    if torch.cuda.is_available():     # dropout on CUDA draws from the device's generator
+        payload["cuda_rng"] = torch.cuda.get_rng_state_all()
     torch.save(payload, extra.with_suffix(".tmp"))
     extra.with_suffix(".tmp").replace(extra)
 
@@ -190,6 +192,9 @@ def _load_checkpoint(run_dir: Path, epoch: int, model: nn.Module, opt, scaler, d
     opt.load_state_dict(payload["optimizer"])
     scaler.load_state_dict(payload["scaler"])
     torch.set_rng_state(payload["rng"].cpu())
+    cuda_rng = payload.get("cuda_rng")
+    if cuda_rng is not None and torch.cuda.is_available() and len(cuda_rng) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all([rng.cpu() for rng in cuda_rng])
     return _State(**payload["state"])
 
 
