@@ -75,7 +75,8 @@ def _training_step(device: str, amp: bool):
             opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.unscale_(opt)
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.train.grad_clip)
+            if cfg.train.grad_clip > 0:        # 0 turns clipping off, as in workbench.train
+                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.train.grad_clip)
             scaler.step(opt)
             scaler.update()
         if device == "cuda":
