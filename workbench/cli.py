@@ -355,12 +355,12 @@ def _add_classify(subparsers: argparse._SubParsersAction) -> None:
 
 def _cmd_classify(args: argparse.Namespace) -> int:
     bundle = tasks.load(args.model, args.device)               # loaded once for every file
+    files, show = data.media_files(args.paths), lambda o: _show_classification(o, args)  # noqa: E731
     if args.timeline:
         cfg = timeline.TimelineConfig(window_s=args.window, hop_s=min(args.hop, args.window), gate=not args.no_gate)
-        work = lambda path: timeline.timeline(bundle, path, cfg)  # noqa: E731
+        outcomes = run_batch(files, lambda path: timeline.timeline(bundle, path, cfg), on_result=show)
     else:
-        work = lambda path: classify.predict(bundle, path)        # noqa: E731
-    outcomes = run_batch(data.media_files(args.paths), work, on_result=lambda o: _show_classification(o, args))
+        outcomes = classify.predict_files(bundle, files, on_result=show)   # the model runs on batches of files
     return 0 if all(o.ok for o in outcomes) else 1
 
 

@@ -3,6 +3,7 @@ import json
 
 import numpy as np
 import pytest
+import soundfile
 import torch
 
 from workbench import tasks
@@ -11,7 +12,7 @@ from workbench.errors import ConfigError, MediaError
 from workbench.media import Audio, write_audio
 from workbench.tasks import classify
 
-from tests.tasks.conftest import tone
+from tests.tasks.conftest import SAMPLE_RATE, tone
 
 
 def test_training_writes_a_bundle_that_generalises_to_a_held_out_group(tone_run):
@@ -66,6 +67,44 @@ def test_predict_rejects_a_file_that_is_not_audio(tone_run, tmp_path):
     path.write_text("hello")
     with pytest.raises(MediaError, match="notes.wav"):
         classify.predict(tasks.load(tone_run.bundle_dir), path)
+
+
+def _mixed_files(tone_data, tmp_path):
+    """Nine tone clips of 0.3-0.7 s, a 6 s one, an empty WAV and a file that is not audio, interleaved."""
+    clips = sorted(tone_data.glob("*_dee_*.wav"))[:8] + sorted(tone_data.glob("*_cyd_*.wav"))[:1]
+    long_clip = tmp_path / "long.wav"
+    soundfile.write(long_clip, tone(800.0, 6.0), SAMPLE_RATE)
+    empty, text = tmp_path / "empty.wav", tmp_path / "notes.wav"
+    soundfile.write(empty, np.zeros(0, np.float32), SAMPLE_RATE)
+    text.write_text("hello")
+    return clips[:3] + [text] + clips[3:6] + [long_clip, empty] + clips[6:]
+
+
+def test_predict_files_batches_the_model_and_gives_predict_results_in_order(tone_run, tone_data, tmp_path, monkeypatch):
+    bundle = tasks.load(tone_run.bundle_dir)
+    paths = _mixed_files(tone_data, tmp_path)
+    batches, seen = [], []
+    real = classify.classify_waveforms
+    monkeypatch.setattr(classify, "classify_waveforms", lambda b, waves: batches.append([len(w) for w in waves]) or real(b, waves))
+    outcomes = classify.predict_files(bundle, paths, batch_size=4, max_batch_s=2.0, on_result=seen.append)
+
+    assert [o.item for o in outcomes] == paths and seen == outcomes
+    assert [o.ok for o in outcomes] == [p.name not in ("notes.wav", "empty.wav") for p in paths]
+    assert "notes.wav" in outcomes[3].error and "empty.wav" in outcomes[8].error
+    rate = bundle.cfg.features.sample_rate
+    assert all(len(b) <= 4 and (len(b) == 1 or len(b) * max(b) <= 2.0 * rate) for b in batches)
+    assert [6 * rate] in batches                            # the long clip goes alone
+    assert sum(map(len, batches)) == 10 and len(batches) <= 6   # every readable file, once, mostly in groups
+    for outcome in filter(lambda o: o.ok, outcomes):
+        alone = classify.predict(bundle, outcome.item)
+        assert outcome.value.label == alone.label
+        assert outcome.value.probabilities == pytest.approx(alone.probabilities, abs=1e-5)
+        assert outcome.value.duration_s == pytest.approx(alone.duration_s)
+
+
+def test_predict_files_rejects_an_empty_batch_size(tone_run):
+    with pytest.raises(ConfigError, match="batch_size"):
+        classify.predict_files(tasks.load(tone_run.bundle_dir), [], batch_size=0)
 
 
 def test_evaluate_reports_figures_and_unreadable_files(tone_run, tone_data, tmp_path):

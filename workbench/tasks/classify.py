@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
+from workbench.batch import Outcome, run as run_batch
 from workbench.bundle import BundleFiles, load_weights, read_bundle, save_bundle
 from workbench.config import from_dict, to_dict
 from workbench.data import (
@@ -26,7 +27,7 @@ from workbench.data import (
 )
 from workbench.errors import ConfigError, EmptyMediaError
 from workbench.features import Spectrogram, SpectrogramConfig, num_frames, trim_silence
-from workbench.media import load_audio
+from workbench.media import Audio, load_audio
 from workbench.models import AudioClassifier, ClassifierConfig, EncoderConfig
 from workbench.train import EpochLog, FitResult, StepLog, TrainConfig, fit
 
@@ -156,15 +157,63 @@ def classify_waveforms(bundle: LoadedBundle, waveforms: list[Tensor]) -> Tensor:
     return torch.softmax(bundle.model(batch.waveforms, batch.lengths).float(), dim=-1).cpu()
 
 
-def predict(bundle: LoadedBundle, path: str | Path) -> Classification:
-    """Label and probabilities of one file of any format the media layer reads."""
+def _read_clip(bundle: LoadedBundle, path: str | Path) -> Audio:
     audio = load_audio(path, sample_rate=bundle.cfg.features.sample_rate, mono=True)
     if audio.num_samples == 0:
         raise EmptyMediaError(path, "no audio samples")
-    probs = classify_waveforms(bundle, [audio.waveform[0]])[0]
+    return audio
+
+
+def _classification(bundle: LoadedBundle, path: str | Path, probs: Tensor, duration_s: float) -> Classification:
     best = int(probs.argmax())
     return Classification(str(path), bundle.labels[best], float(probs[best]),
-                          {label: float(p) for label, p in zip(bundle.labels, probs)}, audio.duration_s)
+                          {label: float(p) for label, p in zip(bundle.labels, probs)}, duration_s)
+
+
+def predict(bundle: LoadedBundle, path: str | Path) -> Classification:
+    """Label and probabilities of one file of any format the media layer reads."""
+    audio = _read_clip(bundle, path)
+    return _classification(bundle, path, classify_waveforms(bundle, [audio.waveform[0]])[0], audio.duration_s)
+
+
+def predict_files(bundle: LoadedBundle, paths: Iterable[str | Path], batch_size: int = 32, max_batch_s: float = 256.0,
+                  on_result: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+    """`predict` for many files, the model run on batches: one `Outcome` per path, in input order.
+
+    Files are decoded one at a time (an unreadable one becomes its Outcome's error and the others
+    go on); up to `batch_size` consecutive readable files go through the model together, fewer when
+    their padded length would pass `max_batch_s` seconds of audio (a long file goes alone). Labels
+    and probabilities are those of `predict` (padding never changes an item's output). On one CPU
+    thread a batch of 32 one-second clips runs 3 to 4 times faster per clip than one at a time, on
+    an H200 26 times (`python -m benchmarks --only model`). `on_result` sees each Outcome, in input order, as its batch finishes.
+    """
+    if batch_size < 1 or max_batch_s <= 0:
+        raise ConfigError(f"batch_size ({batch_size}) and max_batch_s ({max_batch_s}) must be positive")
+    rate = bundle.cfg.features.sample_rate
+    outcomes: list[Outcome] = []
+    pending: list[Outcome] = []      # decoded (value: Audio) or failed, not yet through the model
+
+    def flush() -> None:
+        clips = [o for o in pending if o.ok]
+        probs = classify_waveforms(bundle, [o.value.waveform[0] for o in clips]) if clips else None
+        ready = iter(range(len(clips)))
+        for o in pending:
+            done = Outcome(o.item, _classification(bundle, o.item, probs[next(ready)], o.value.duration_s)) if o.ok else o
+            outcomes.append(done)
+            if on_result is not None:
+                on_result(done)
+        pending.clear()
+
+    for path in paths:
+        decoded = run_batch([path], lambda p: _read_clip(bundle, p))[0]
+        if decoded.ok:
+            readable = [o.value.num_samples for o in pending if o.ok]
+            longest = max(readable + [decoded.value.num_samples])
+            if readable and (len(readable) + 1 > batch_size or (len(readable) + 1) * longest > max_batch_s * rate):
+                flush()
+        pending.append(decoded)
+    flush()
+    return outcomes
 
 
 @dataclass(frozen=True)
