@@ -111,3 +111,21 @@ def test_mix_style_mixes_per_bin_statistics_between_items_and_keeps_padding():
     moved = (out[0, :, :30].std(-1).mean() - 0.1).abs() + (out[1].std(-1).mean() - 3.0).abs()
     assert moved > 0.1                                                # the items took on each other's statistics
     torch.testing.assert_close(mix_style(spec, lengths, AugmentConfig(mixstyle_prob=0.0), gen), spec)
+
+
+def test_time_stretch_changes_length_not_spectrum():
+    from workbench.data import stretch_time
+    profile = torch.linspace(0.0, 1.0, 6)[:, None]                     # a fixed spectrum (F=6) ...
+    ramp = 1.0 + torch.arange(10, dtype=torch.float32)[None, :]         # ... times a level rising over time
+    spec = torch.zeros(2, 6, 10)
+    spec[0] = profile * ramp
+    spec[1, :, :5] = profile * ramp[:, :5]                              # item 1: 5 valid frames, then padding
+    lengths = torch.tensor([10, 5])
+    out, new = stretch_time(spec, lengths, AugmentConfig(stretch_prob=1.0, stretch=(2.0, 2.0)), torch.Generator())
+    assert new.tolist() == [20, 10] and out.shape == (2, 6, 20)
+    torch.testing.assert_close(out[0, :, -1], spec[0, :, -1])           # ends kept: same first and last frame
+    torch.testing.assert_close(out[0] / out[0, -1:].clamp(min=1e-6), profile.expand(6, 20))   # every frame has the same spectrum
+    assert torch.all(out[0, -1, 1:] >= out[0, -1, :-1])                  # the rise is kept, just slower
+    assert torch.all(out[1, :, 10:] == 0)                                 # padding stays zero
+    same, kept = stretch_time(spec, lengths, AugmentConfig(stretch_prob=0.0), torch.Generator())
+    assert kept.tolist() == [10, 5] and torch.equal(same, spec)

@@ -1,6 +1,8 @@
 """Labelled data for training and evaluation: sources, splits, augmentation and datasets."""
 
-from workbench.data.augment import AugmentConfig, augment_waveform, mix_style, spec_augment, warp_frequency
+from workbench.data.augment import (
+    AugmentConfig, augment_waveform, mix_style, spec_augment, stretch_time, warp_frequency,
+)
 from workbench.data.dataset import AudioBatch, AudioDataset, LoadFailure, collate, decode_examples
 from workbench.data.sources import (
     Example, find_examples, group_of, labels_of, leave_one_group_out, media_files, split_by_group,
@@ -9,5 +11,5 @@ from workbench.data.sources import (
 __all__ = [
     "AudioBatch", "AudioDataset", "AugmentConfig", "Example", "LoadFailure", "augment_waveform", "collate",
     "decode_examples", "find_examples", "group_of", "labels_of", "leave_one_group_out", "media_files", "mix_style", "spec_augment",
-    "split_by_group", "warp_frequency",
+    "split_by_group", "stretch_time", "warp_frequency",
 ]

@@ -32,6 +32,8 @@ class AugmentConfig:
     eq_db: float = 6.0
     warp_prob: float = 0.0                    # chance of a frequency warp (vocal-tract-length-like) per clip
     warp: tuple[float, float] = (0.9, 1.1)    # warp factor range: >1 moves energy up the frequency axis
+    stretch_prob: float = 0.0                 # chance of a time stretch per clip (speaking rate; formants stay)
+    stretch: tuple[float, float] = (0.8, 1.25)  # length factor range: >1 makes the clip longer (slower)
     time_masks: int = 2                       # SpecAugment
     time_mask_frames: int = 8
     freq_masks: int = 2
@@ -42,9 +44,11 @@ class AugmentConfig:
     def __post_init__(self) -> None:
         if not self.snr_db[0] <= self.snr_db[1] or not 0 < self.speed[0] <= self.speed[1]:
             raise ConfigError(f"snr_db {self.snr_db} and speed {self.speed} must be (low, high) ranges")
+        if not 0 < self.stretch[0] <= self.stretch[1]:
+            raise ConfigError(f"stretch {self.stretch} must be a (low, high) range of positive factors")
         if not 0 < self.trim_db[0] <= self.trim_db[1]:
             raise ConfigError(f"trim_db {self.trim_db} must be a (low, high) range of positive dB")
-        for name in ("noise_prob", "speed_prob", "eq_prob", "warp_prob", "mixstyle_prob", "trim_prob"):
+        for name in ("noise_prob", "speed_prob", "eq_prob", "warp_prob", "mixstyle_prob", "trim_prob", "stretch_prob"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(f"{name} must be a probability in [0, 1]")
 
@@ -154,6 +158,29 @@ def warp_frequency(spec: Tensor, cfg: AugmentConfig, gen: torch.Generator) -> Te
     frac = (source - low).to(spec.dtype).to(spec.device)[..., None]                           # (B, F, 1)
     gather = lambda index: spec.gather(1, index.to(spec.device)[..., None].expand(-1, -1, spec.shape[2]))  # noqa: E731
     return gather(low) * (1 - frac) + gather(high) * frac
+
+
+def stretch_time(spec: Tensor, lengths: Tensor, cfg: AugmentConfig, gen: torch.Generator) -> tuple[Tensor, Tensor]:
+    """Change each item's speaking rate, not its spectrum: (B, F, T), (B,) -> (B, F, T'), (B,).
+
+    A `stretch_prob` share of the items get their valid frames resampled (linear interpolation along
+    time) to a random factor in `stretch` times their length; unlike speed perturbation, which plays
+    the waveform faster and so moves every formant, the frequency axis is untouched. Padding stays
+    zero; T' is the longest new length.
+    """
+    batch = spec.shape[0]
+    factors = cfg.stretch[0] + (cfg.stretch[1] - cfg.stretch[0]) * torch.rand(batch, generator=gen)
+    chosen = torch.rand(batch, generator=gen) < cfg.stretch_prob
+    old = lengths.cpu()
+    new = torch.where(chosen, (old * factors).round().long().clamp(min=1), old)
+    out = spec.new_zeros(batch, spec.shape[1], int(new.max()))
+    for i in range(batch):
+        n, m = int(old[i]), int(new[i])
+        item = spec[i, :, :n]
+        if m != n:
+            item = torch.nn.functional.interpolate(item[None], size=m, mode="linear", align_corners=True)[0]
+        out[i, :, :m] = item
+    return out, new.to(lengths.device)
 
 
 def mix_style(spec: Tensor, lengths: Tensor, cfg: AugmentConfig, gen: torch.Generator) -> Tensor:

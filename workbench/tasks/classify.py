@@ -23,7 +23,7 @@ from workbench.bundle import BundleFiles, load_weights, read_bundle, save_bundle
 from workbench.config import from_dict, to_dict
 from workbench.data import (
     AudioBatch, AudioDataset, AugmentConfig, Example, LoadFailure, collate, decode_examples,
-    labels_of, mix_style, spec_augment, split_by_group, warp_frequency,
+    labels_of, mix_style, spec_augment, split_by_group, stretch_time, warp_frequency,
 )
 from workbench.errors import ConfigError, EmptyMediaError
 from workbench.features import Spectrogram, SpectrogramConfig, num_frames, trim_silence
@@ -124,6 +124,8 @@ def loss(model: Classifier, batch: AudioBatch, augment: AugmentConfig | None = N
         gen = gen or torch.Generator().manual_seed(0)
         if augment.warp_prob > 0:
             spec = warp_frequency(spec, augment, gen)
+        if augment.stretch_prob > 0:
+            spec, frames = stretch_time(spec, frames, augment, gen)
         if augment.mixstyle_prob > 0:
             spec = mix_style(spec, frames, augment, gen)
         spec = spec_augment(spec, frames, augment, gen)
@@ -367,6 +369,7 @@ def describe_augment(a: AugmentConfig) -> str:
         (a.noise_prob > 0, f"coloured noise at {a.snr_db[0]:g}-{a.snr_db[1]:g} dB SNR ({clips(a.noise_prob)})"),
         (a.gain_db > 0, f"gain within ±{a.gain_db:g} dB"),
         (a.warp_prob > 0, f"frequency warp x{a.warp[0]:g}-{a.warp[1]:g} ({clips(a.warp_prob)})"),
+        (a.stretch_prob > 0, f"time stretch x{a.stretch[0]:g}-{a.stretch[1]:g} ({clips(a.stretch_prob)})"),
         (a.mixstyle_prob > 0, f"Freq-MixStyle (alpha {a.mixstyle_alpha:g}, {a.mixstyle_prob:.0%} of batches)"),
         (bool(a.time_masks and a.time_mask_frames or a.freq_masks and a.freq_mask_bins),
          f"SpecAugment ({a.time_masks} time masks of up to {a.time_mask_frames} frames, "
