@@ -3,15 +3,17 @@
 Uses the shipped spoken-digits bundle when it exists, else a freshly built classifier with the
 default ClassifyConfig (same architecture, random weights: the speed is the same). One-second clips
 at the bundle's sample rate, feature front end included, batch 1 and batch 32, one thread,
-inference mode; on CUDA too when there is a device. Training: steps per second of the task's loss
-(features, SpecAugment and frequency warp included), backward and an AdamW step on batches of 32
-such clips, on one CPU thread (how the recipe trains its folds) and on CUDA in float32 and with
-mixed precision (float16 autocast and a gradient scaler, as `workbench.train` does there).
+inference mode; on CUDA too when there is a device. Training: steps per second of
+`workbench.train.train_step` (the task's loss with features, SpecAugment and frequency warp, backward,
+per-layer gradient norms, clipping, AdamW) on batches of 32 such clips, on one CPU thread (how the
+recipe trains its folds) and on CUDA in float32 and with mixed precision (float16 autocast and a
+gradient scaler).
 The captioner and foley tasks do not exist yet.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import torch
@@ -22,6 +24,7 @@ from workbench import tasks
 from workbench.data import AudioBatch
 from workbench.tasks import classify
 from workbench.tasks.classify import ClassifyConfig, build_model
+from workbench.train import train_step
 
 BUNDLE = Path(__file__).resolve().parents[1] / "assets" / "models" / "spoken-digits"
 CALLS_PER_RUN = {1: 20, 32: 2}
@@ -55,8 +58,9 @@ def _inference(model: torch.nn.Module, batch_size: int, rate: int, device: str):
 
 
 def _training_step(device: str, amp: bool):
-    """One call = TRAIN_STEPS_PER_RUN optimiser steps of a fresh model with the bundle's (or default) config."""
+    """One call = TRAIN_STEPS_PER_RUN steps of `workbench.train.train_step` on a fresh model with the bundle's (or default) config."""
     cfg = tasks.load(BUNDLE).cfg if (BUNDLE / "config.json").exists() else ClassifyConfig()
+    train_cfg = dataclasses.replace(cfg.train, amp=amp)
     torch.manual_seed(0)
     model = build_model(cfg, labels=list("0123456789")).to(device).train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
@@ -65,20 +69,13 @@ def _training_step(device: str, amp: bool):
     generator = torch.Generator().manual_seed(0)
     batch = AudioBatch(0.1 * torch.randn(TRAIN_BATCH, rate, generator=generator),
                        torch.full((TRAIN_BATCH,), rate, dtype=torch.long),
-                       torch.randint(0, 10, (TRAIN_BATCH,), generator=generator)).to(device)
+                       torch.randint(0, 10, (TRAIN_BATCH,), generator=generator))
     spec_gen = torch.Generator().manual_seed(0)
+    loss_fn = lambda m, b: classify.loss(m, b, cfg.augment, spec_gen)   # noqa: E731
 
     def run() -> None:
         for _ in range(TRAIN_STEPS_PER_RUN):
-            with torch.autocast(device_type=torch.device(device).type, dtype=torch.float16, enabled=amp):
-                loss = classify.loss(model, batch, cfg.augment, spec_gen)
-            opt.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.unscale_(opt)
-            if cfg.train.grad_clip > 0:        # 0 turns clipping off, as in workbench.train
-                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.train.grad_clip)
-            scaler.step(opt)
-            scaler.update()
+            train_step(model, batch, loss_fn, opt, scaler, train_cfg, torch.device(device))
         if device == "cuda":
             torch.cuda.synchronize()
     return run
@@ -104,7 +101,7 @@ def bench_training(results: Results, budget: Budget) -> None:
         ratio = f"{cpu.median_s / outcome.median_s:.2f}x" if isinstance(cpu, Timing) and name != "cpu" else "—"
         results.rows.append(Row(f"Classifier training, batch {TRAIN_BATCH} x 1 s: steps/s ({name})",
                                 f"{value:,.1f} steps/s", "1 CPU thread" if name != "cpu" else "—", ratio,
-                                f"{notes[name]}; loss, SpecAugment, backward, clipping, AdamW"))
+                                f"{notes[name]}; workbench.train.train_step: loss, SpecAugment, backward, per-layer gradient norms, clipping, AdamW"))
 
 
 def bench_models(results: Results, budget: Budget) -> None:

@@ -198,27 +198,38 @@ def _load_checkpoint(run_dir: Path, epoch: int, model: nn.Module, opt, scaler, d
     return _State(**payload["state"])
 
 
-def _train_epoch(model, batches, loss_fn, opt, scaler, cfg, state, total_steps, warmup, device, logs, on_step):
+def train_step(model: nn.Module, batch, loss_fn: Callable[[nn.Module, object], Tensor], opt, scaler,
+               cfg: TrainConfig, device: torch.device) -> tuple[Tensor, dict[str, float], float]:
+    """One optimiser step: (loss, per-layer gradient norms, their global norm), norms before clipping.
+
+    The loss runs under float16 autocast on CUDA when `cfg.amp` (with `scaler` a GradScaler enabled
+    there); the gradients are unscaled before their norms are taken and clipped to `cfg.grad_clip`.
+    """
     use_amp = cfg.amp and device.type == "cuda"
+    opt.zero_grad(set_to_none=True)
+    with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=use_amp):
+        loss = loss_fn(model, batch.to(device))
+    scaler.scale(loss).backward()
+    scaler.unscale_(opt)
+    norms = layer_grad_norms(model)
+    total = math.sqrt(sum(n * n for n in norms.values()))
+    if cfg.grad_clip > 0:
+        nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+    scaler.step(opt)
+    scaler.update()
+    return loss.detach(), norms, total
+
+
+def _train_epoch(model, batches, loss_fn, opt, scaler, cfg, state, total_steps, warmup, device, logs, on_step):
     losses = []
     model.train()
     for batch in batches:
         lr = _lr_at(state.step, total_steps, warmup, cfg.lr)
         for group in opt.param_groups:
             group["lr"] = lr
-        opt.zero_grad(set_to_none=True)
-        with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=use_amp):
-            loss = loss_fn(model, batch.to(device))
-        scaler.scale(loss).backward()
-        scaler.unscale_(opt)
-        norms = layer_grad_norms(model)
-        total = math.sqrt(sum(n * n for n in norms.values()))
-        if cfg.grad_clip > 0:
-            nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        scaler.step(opt)
-        scaler.update()
+        loss, norms, total = train_step(model, batch, loss_fn, opt, scaler, cfg, device)
         state.step += 1
-        log = StepLog(state.epoch + 1, state.step, float(loss.detach()), lr, total, cfg.grad_clip > 0 and total > cfg.grad_clip, norms)
+        log = StepLog(state.epoch + 1, state.step, float(loss), lr, total, cfg.grad_clip > 0 and total > cfg.grad_clip, norms)
         logs.step(log)
         losses.append(log.loss)
         if on_step is not None:
