@@ -121,7 +121,7 @@ def read_bundle(path: str | Path) -> BundleFiles:
 def load_weights(files: BundleFiles, model: nn.Module, device: torch.device | str = "cpu") -> nn.Module:
     """Load the bundle's weights into `model` strictly (every tensor must match) and call `eval()`."""
     try:
-        read_weights(model, files.path / WEIGHTS, device)
+        read_weights(model, files.path / WEIGHTS)            # read on the CPU; .to(device) below moves the model
     except RuntimeError as err:   # load_state_dict names the missing, unexpected and mis-shaped tensors
         raise ConfigError(f"{files.path}: weights do not match the model: {err}") from None
     return model.to(device).eval()
