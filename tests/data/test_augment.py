@@ -1,10 +1,12 @@
+import dataclasses
 import math
 
 import pytest
 import torch
 
 from workbench.data import AudioDataset, AugmentConfig, Example, augment_waveform, collate, spec_augment
-from workbench.data.augment import add_noise, change_speed
+from workbench.data.augment import add_noise, change_speed, mix_up
+from workbench.errors import ConfigError
 
 SR = 8000
 
@@ -129,3 +131,47 @@ def test_time_stretch_changes_length_not_spectrum():
     assert torch.all(out[1, :, 10:] == 0)                                 # padding stays zero
     same, kept = stretch_time(spec, lengths, AugmentConfig(stretch_prob=0.0), torch.Generator())
     assert kept.tolist() == [10, 5] and torch.equal(same, spec)
+
+
+def test_mixup_blends_pairs_and_their_labels_weighting_each_item_most():
+
+    spec = torch.stack([torch.full((4, 10), float(i)) for i in range(6)])     # item i is all i
+    spec[0, :, 5:] = 0.0
+    lengths = torch.tensor([5, 10, 10, 10, 10, 10])
+    cfg = AugmentConfig(mixup_prob=1.0, mixup_alpha=0.4)
+    mixed, new_lengths, other, weight = mix_up(spec, lengths, cfg, torch.Generator().manual_seed(3))
+    again = mix_up(spec, lengths, cfg, torch.Generator().manual_seed(3))
+    torch.testing.assert_close(mixed, again[0])                               # seeded
+    assert ((weight >= 0.5) & (weight <= 1.0)).all()                          # each item stays mostly itself
+    expected = weight[:, None, None] * spec + (1 - weight[:, None, None]) * spec[other]
+    torch.testing.assert_close(mixed, expected)
+    assert torch.equal(new_lengths, torch.maximum(lengths, lengths[other]))   # the longer of the pair
+    assert sorted(other.tolist()) == list(range(6))                           # a permutation of the batch
+    assert mix_up(spec, lengths, AugmentConfig(mixup_prob=0.0), torch.Generator()) is None
+    with pytest.raises(ConfigError):
+        AugmentConfig(mixup_alpha=0.0)
+
+
+def test_mixup_loss_is_the_weighted_loss_of_both_labels():
+    import torch.nn.functional as F
+    from workbench.data import AudioBatch
+    from workbench.tasks import classify
+
+    cfg = classify.ClassifyConfig()
+    model = classify.build_model(cfg, [str(i) for i in range(3)]).eval()
+    gen = torch.Generator().manual_seed(0)
+    batch = AudioBatch(waveforms=0.1 * torch.randn(4, 16000, generator=gen), lengths=torch.full((4,), 16000),
+                       label_ids=torch.tensor([0, 1, 2, 0]))
+    plain = AugmentConfig(time_masks=0, freq_masks=0)
+    mixing = dataclasses.replace(plain, mixup_prob=1.0)
+    with torch.no_grad():
+        value = classify.loss(model, batch, mixing, torch.Generator().manual_seed(5))
+        spec, frames = model.features(batch.waveforms, batch.lengths)
+        mixed, frames, other, weight = mix_up(spec, frames, mixing, torch.Generator().manual_seed(5))
+        logits = model.net(mixed, frames)
+        expected = (weight * F.cross_entropy(logits, batch.label_ids, reduction="none")
+                    + (1 - weight) * F.cross_entropy(logits, batch.label_ids[other], reduction="none")).mean()
+        torch.testing.assert_close(value, expected)
+        unmixed = classify.loss(model, batch, plain, torch.Generator().manual_seed(5))
+        torch.testing.assert_close(unmixed, F.cross_entropy(model.net(spec, model.features(batch.waveforms, batch.lengths)[1]),
+                                                            batch.label_ids))

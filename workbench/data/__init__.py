@@ -1,7 +1,7 @@
 """Labelled data for training and evaluation: sources, splits, augmentation and datasets."""
 
 from workbench.data.augment import (
-    AugmentConfig, augment_waveform, mix_style, spec_augment, stretch_time, warp_frequency,
+    AugmentConfig, augment_waveform, mix_style, mix_up, spec_augment, stretch_time, warp_frequency,
 )
 from workbench.data.dataset import AudioBatch, AudioDataset, LoadFailure, collate, decode_examples
 from workbench.data.sources import (
@@ -10,6 +10,7 @@ from workbench.data.sources import (
 
 __all__ = [
     "AudioBatch", "AudioDataset", "AugmentConfig", "Example", "LoadFailure", "augment_waveform", "collate",
-    "decode_examples", "find_examples", "group_of", "labels_of", "leave_one_group_out", "media_files", "mix_style", "spec_augment",
+    "decode_examples", "find_examples", "group_of", "labels_of", "leave_one_group_out", "media_files", "mix_style", "mix_up",
+    "spec_augment",
     "split_by_group", "stretch_time", "warp_frequency",
 ]

@@ -40,15 +40,20 @@ class AugmentConfig:
     freq_mask_bins: int = 5
     mixstyle_prob: float = 0.0                # chance per batch of Freq-MixStyle (mixing per-bin statistics between items)
     mixstyle_alpha: float = 0.3               # Beta(alpha, alpha) mixing weights
+    mixup_prob: float = 0.0                   # chance per batch of mixup (items and their labels blended in pairs)
+    mixup_alpha: float = 0.4                  # Beta(alpha, alpha) blend weights
 
     def __post_init__(self) -> None:
         if not self.snr_db[0] <= self.snr_db[1] or not 0 < self.speed[0] <= self.speed[1]:
             raise ConfigError(f"snr_db {self.snr_db} and speed {self.speed} must be (low, high) ranges")
         if not 0 < self.stretch[0] <= self.stretch[1]:
             raise ConfigError(f"stretch {self.stretch} must be a (low, high) range of positive factors")
+        if self.mixup_alpha <= 0 or self.mixstyle_alpha <= 0:
+            raise ConfigError(f"mixup_alpha ({self.mixup_alpha}) and mixstyle_alpha ({self.mixstyle_alpha}) must be positive")
         if not 0 < self.trim_db[0] <= self.trim_db[1]:
             raise ConfigError(f"trim_db {self.trim_db} must be a (low, high) range of positive dB")
-        for name in ("noise_prob", "speed_prob", "eq_prob", "warp_prob", "mixstyle_prob", "trim_prob", "stretch_prob"):
+        for name in ("noise_prob", "speed_prob", "eq_prob", "warp_prob", "mixstyle_prob", "trim_prob", "stretch_prob",
+                     "mixup_prob"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(f"{name} must be a probability in [0, 1]")
 
@@ -206,3 +211,26 @@ def mix_style(spec: Tensor, lengths: Tensor, cfg: AugmentConfig, gen: torch.Gene
     mixed_mean = weight * mean + (1 - weight) * mean[other]
     mixed_std = weight * std + (1 - weight) * std[other]
     return torch.where(valid, (spec - mean) / std * mixed_std + mixed_mean, spec)
+
+
+def mix_up(spec: Tensor, lengths: Tensor, cfg: AugmentConfig, gen: torch.Generator
+           ) -> tuple[Tensor, Tensor, Tensor, Tensor] | None:
+    """Mixup: blend each item with a random other item of the batch, with chance `mixup_prob` per batch.
+
+    (B, F, T), (B,) -> (mixed spectrograms (B, F, T), lengths (B,): the longer of the pair, partner
+    index (B,), weight of the item's own label (B,)), or None when the batch is left alone. A weight
+    w ~ Beta(alpha, alpha) is folded to w >= 0.5, so each item stays mostly itself; the loss is
+    w * loss(own label) + (1 - w) * loss(partner's label). Padding blends like any frame (with
+    "peak" normalisation it is the floor, i.e. silence). (Zhang et al., "mixup: Beyond empirical
+    risk minimization", ICLR 2018.)
+    """
+    batch = spec.shape[0]
+    if batch < 2 or torch.rand(1, generator=gen).item() >= cfg.mixup_prob:
+        return None
+    rng = np.random.default_rng(int(torch.randint(2 ** 31, (1,), generator=gen)))          # Beta draws, seeded by gen
+    weight = torch.from_numpy(rng.beta(cfg.mixup_alpha, cfg.mixup_alpha, batch)).to(spec.dtype)
+    weight = torch.maximum(weight, 1 - weight)
+    other = torch.randperm(batch, generator=gen)
+    w = weight.to(spec.device)[:, None, None]
+    mixed = w * spec + (1 - w) * spec[other.to(spec.device)]
+    return mixed, torch.maximum(lengths, lengths[other.to(lengths.device)]), other, weight

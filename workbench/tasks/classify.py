@@ -23,7 +23,7 @@ from workbench.bundle import BundleFiles, load_weights, read_bundle, save_bundle
 from workbench.config import from_dict, to_dict
 from workbench.data import (
     AudioBatch, AudioDataset, AugmentConfig, Example, LoadFailure, collate, decode_examples,
-    labels_of, mix_style, spec_augment, split_by_group, stretch_time, warp_frequency,
+    labels_of, mix_style, mix_up, spec_augment, split_by_group, stretch_time, warp_frequency,
 )
 from workbench.errors import ConfigError, EmptyMediaError
 from workbench.features import Spectrogram, SpectrogramConfig, num_frames, trim_silence
@@ -118,8 +118,10 @@ def build_model(cfg: ClassifyConfig, labels: list[str]) -> Classifier:
 
 def loss(model: Classifier, batch: AudioBatch, augment: AugmentConfig | None = None,
          gen: torch.Generator | None = None) -> Tensor:
-    """Cross-entropy of a batch; SpecAugment on the spectrograms when `augment` is given."""
+    """Cross-entropy of a batch; spectrogram augmentation (warp, stretch, MixStyle, mixup, SpecAugment) when `augment` is given."""
     spec, frames = model.features(batch.waveforms, batch.lengths)
+    labels = batch.label_ids
+    other, weight = labels, torch.ones(len(labels), device=labels.device)   # mixup's partner labels and own-label weights
     if augment is not None:
         gen = gen or torch.Generator().manual_seed(0)
         if augment.warp_prob > 0:
@@ -128,8 +130,16 @@ def loss(model: Classifier, batch: AudioBatch, augment: AugmentConfig | None = N
             spec, frames = stretch_time(spec, frames, augment, gen)
         if augment.mixstyle_prob > 0:
             spec = mix_style(spec, frames, augment, gen)
+        mixed = mix_up(spec, frames, augment, gen) if augment.mixup_prob > 0 else None
+        if mixed is not None:
+            spec, frames, partner, weight = mixed
+            other, weight = labels[partner.to(labels.device)], weight.to(labels.device)
         spec = spec_augment(spec, frames, augment, gen)
-    return F.cross_entropy(model.net(spec, frames), batch.label_ids, label_smoothing=model.cfg.label_smoothing)
+    logits = model.net(spec, frames)
+    if augment is None or augment.mixup_prob == 0:
+        return F.cross_entropy(logits, labels, label_smoothing=model.cfg.label_smoothing)
+    per_item = lambda target: F.cross_entropy(logits, target, reduction="none", label_smoothing=model.cfg.label_smoothing)  # noqa: E731
+    return (weight * per_item(labels) + (1 - weight) * per_item(other)).mean()
 
 
 def load(path: str | Path, device: torch.device | str = "cpu", files: BundleFiles | None = None) -> LoadedBundle:
@@ -370,6 +380,7 @@ def describe_augment(a: AugmentConfig) -> str:
         (a.gain_db > 0, f"gain within ±{a.gain_db:g} dB"),
         (a.warp_prob > 0, f"frequency warp x{a.warp[0]:g}-{a.warp[1]:g} ({clips(a.warp_prob)})"),
         (a.stretch_prob > 0, f"time stretch x{a.stretch[0]:g}-{a.stretch[1]:g} ({clips(a.stretch_prob)})"),
+        (a.mixup_prob > 0, f"mixup (alpha {a.mixup_alpha:g}, {a.mixup_prob:.0%} of batches)"),
         (a.mixstyle_prob > 0, f"Freq-MixStyle (alpha {a.mixstyle_alpha:g}, {a.mixstyle_prob:.0%} of batches)"),
         (bool(a.time_masks and a.time_mask_frames or a.freq_masks and a.freq_mask_bins),
          f"SpecAugment ({a.time_masks} time masks of up to {a.time_mask_frames} frames, "
