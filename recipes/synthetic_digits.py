@@ -33,6 +33,21 @@ ACCENTS = ["en-us", "en-gb", "en-gb-scotland", "en-029", "en-gb-x-rp", "en-gb-x-
 VARIANTS = ["m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1", "f2", "f3", "f4", "f5", "klatt", "klatt2", "klatt3"]
 FLITE_VOICES = ["awb", "rms", "slt", "kal16"]
 ENGINES = ("espeak", "flite")
+# Other ways the digits are said (espeak-ng's English phoneme mnemonics; the first is espeak's own):
+# tense or monophthong vowels, devoiced or dropped final consonants and other first consonants, as
+# in non-native or regional English. Spoken with `--variants P` instead of the word, in P of espeak's takes.
+PRONUNCIATIONS = [
+    ["z'i@roU", "z'i:roU", "z'e:roU", "s'i@roU", "z'Ir@U"],
+    ["w'Vn", "w'0n", "v'Vn", "w'an"],
+    ["t'u:", "t'U", "t'u:w"],
+    ["Tr'i:", "tr'i:", "sr'i:", "fr'i:", "Tr'I"],
+    ["f'o@", "f'o:r", "f'O:", "f'o:"],
+    ["f'aIv", "f'aIf", "f'a:v", "f'aI"],
+    ["s'Iks", "s'i:ks", "s'Ik", "s'Eks", "s'i:s"],
+    ["s'Ev@n", "z'Ev@n", "s'Evn", "s'ev@n"],
+    ["'eIt", "'e:t", "'Et", "'eI"],
+    ["n'aIn", "n'a:n", "n'aIn@", "n'aI"],
+]
 SAMPLE_RATE = 8000
 
 
@@ -64,8 +79,15 @@ def _read_8k(wav: Path) -> np.ndarray:
     return trim_silence(torch.from_numpy(audio), SAMPLE_RATE, threshold_db=40.0).numpy()
 
 
-def make_synthetic_digits(out: Path, per_digit: int = 80, seed: int = 0, engines: tuple[str, ...] = ("espeak",)) -> Path:
-    """Write `per_digit` clips of every digit from each engine and a manifest; return the manifest's path."""
+def make_synthetic_digits(out: Path, per_digit: int = 80, seed: int = 0, engines: tuple[str, ...] = ("espeak",),
+                          variants: float = 0.0) -> Path:
+    """Write `per_digit` clips of every digit from each engine and a manifest; return the manifest's path.
+
+    `variants`: the share of espeak's clips that say one of the other `PRONUNCIATIONS` of their digit
+    (0 keeps every clip, and the clips, as without it).
+    """
+    if not 0.0 <= variants <= 1.0:
+        raise SystemExit(f"variants must be a share in [0, 1], not {variants}")
     unknown = sorted(set(engines) - set(ENGINES))
     if unknown:
         raise SystemExit(f"unknown synthesis engine(s) {', '.join(unknown)}; choose from {', '.join(ENGINES)}")
@@ -78,6 +100,7 @@ def make_synthetic_digits(out: Path, per_digit: int = 80, seed: int = 0, engines
     with tempfile.TemporaryDirectory() as tmp:
         for engine in engines:
             rng = random.Random(f"{seed}-{engine}")
+            accents = random.Random(f"{seed}-{engine}-variants")   # its own stream: variants=0 changes nothing else
             for n in range(per_digit):
                 if engine == "espeak":
                     voice = f"{rng.choice(ACCENTS)}+{rng.choice(VARIANTS)}"
@@ -89,6 +112,8 @@ def make_synthetic_digits(out: Path, per_digit: int = 80, seed: int = 0, engines
                     group = f"flite-{voice}-{n:03d}"
                     say = lambda word: speak_flite(word, voice, stretch, f0_hz, Path(tmp))  # noqa: E731
                 for digit, word in enumerate(WORDS):
+                    if engine == "espeak" and variants and accents.random() < variants:
+                        word = f"[[{accents.choice(PRONUNCIATIONS[digit][1:])}]]"
                     name = f"{digit}_{engine}_{n:03d}.wav"
                     soundfile.write(out / name, say(word), SAMPLE_RATE, subtype="PCM_16")
                     rows.append(f"{name},{digit},{group}")
@@ -103,9 +128,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-digit", type=int, default=80)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--engines", default="espeak", help="comma-separated: espeak, flite")
+    parser.add_argument("--variants", type=float, default=0.0, help="share of espeak clips said another way (PRONUNCIATIONS)")
     args = parser.parse_args(argv)
     engines = tuple(args.engines.split(","))
-    manifest = make_synthetic_digits(Path(args.out), args.per_digit, args.seed, engines)
+    manifest = make_synthetic_digits(Path(args.out), args.per_digit, args.seed, engines, args.variants)
     print(f"wrote {args.per_digit * 10 * len(engines)} clips and {manifest}")
     return 0
 

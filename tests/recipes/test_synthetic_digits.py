@@ -1,6 +1,7 @@
 """recipes/synthetic_digits.py: synthetic training voices for the spoken-digit recipe."""
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -32,3 +33,27 @@ def test_every_engine_speaks_every_digit_as_an_8khz_clip_in_a_synthetic_group(tm
 def test_real_speakers_are_not_synthetic():
     assert not any(is_synthetic(g) for g in ("jackson", "yweweler", None, "", "espeakers"))
     assert is_synthetic("flite-awb-003") and is_synthetic("espeak-en-us+m1")
+
+
+def test_pronunciation_variants_change_only_some_espeak_clips(tmp_path):
+    plain = make_synthetic_digits(tmp_path / "plain", per_digit=2, seed=3, engines=("espeak",))
+    varied = make_synthetic_digits(tmp_path / "varied", per_digit=2, seed=3, engines=("espeak",), variants=0.5)
+    assert varied.read_text() == plain.read_text()                  # same voices, names and labels
+    same = [(plain.parent / Path(e.path).name).read_bytes() == Path(e.path).read_bytes() for e in find_examples(varied)]
+    assert 0 < sum(same) < len(same)                                # some clips said another way, not all
+    every = make_synthetic_digits(tmp_path / "every", per_digit=1, seed=3, engines=("espeak",), variants=1.0)
+    assert not any((plain.parent / Path(e.path).name).read_bytes() == Path(e.path).read_bytes() for e in find_examples(every))
+    with pytest.raises(SystemExit):
+        make_synthetic_digits(tmp_path / "bad", per_digit=1, engines=("espeak",), variants=1.5)
+
+
+def test_every_pronunciation_is_a_valid_espeak_phoneme_string():
+    import subprocess
+    from recipes.synthetic_digits import PRONUNCIATIONS, WORDS
+    assert len(PRONUNCIATIONS) == len(WORDS)
+    for digit, variants in enumerate(PRONUNCIATIONS):
+        own = subprocess.run(["espeak-ng", "-q", "-x", "-v", "en-us", WORDS[digit]], capture_output=True, text=True).stdout
+        assert own.strip() == variants[0]                            # the first is espeak's own reading of the word
+        for phonemes in variants:
+            read = subprocess.run(["espeak-ng", "-q", "-x", "-v", "en-us", f"[[{phonemes}]]"], capture_output=True, text=True)
+            assert read.stdout.strip() == phonemes                   # espeak understood every phoneme
