@@ -142,14 +142,14 @@ class _FrameSink:
         if capacity is None:
             capacity = UNKNOWN_COUNT_BUFFER_BYTES // frame_bytes
         capacity = min(capacity, _memory_bytes() // frame_bytes)
-        self.buffer = _frame_buffer(max(1, capacity), height, width)
+        self.buffer = frame_buffer(max(1, capacity), height, width)
         self.times: list[float] = []
         self._last = None
 
     def add(self, frame, t: float) -> None:
         n = len(self.times)
         if n == len(self.buffer):
-            grown = _frame_buffer(2 * n, self.height, self.width)
+            grown = frame_buffer(2 * n, self.height, self.width)
             grown[:n] = self.buffer
             self.buffer = grown
         if frame is self._last:     # a frame picked for two targets is converted once
@@ -170,7 +170,7 @@ class _FrameSink:
         return Frames(torch.from_numpy(self.buffer[:n]), torch.tensor(self.times, dtype=torch.float64))
 
 
-def _frame_buffer(count: int, height: int, width: int) -> np.ndarray:
+def frame_buffer(count: int, height: int, width: int) -> np.ndarray:
     """An uninitialised (count, height, width, 3) uint8 array in anonymous memory kept off huge pages.
 
     numpy asks the kernel for transparent huge pages on every large array; where the kernel then
