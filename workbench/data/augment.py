@@ -62,6 +62,12 @@ def _uniform(gen: torch.Generator, low: float, high: float) -> float:
     return low + (high - low) * torch.rand((), generator=gen).item()
 
 
+def _beta(gen: torch.Generator, alpha: float, n: int) -> Tensor:
+    """n draws of Beta(alpha, alpha) (float64), seeded by `gen` (torch has no seeded Beta sampler)."""
+    rng = np.random.default_rng(int(torch.randint(2 ** 31, (1,), generator=gen)))
+    return torch.from_numpy(rng.beta(alpha, alpha, n))
+
+
 def _chance(gen: torch.Generator, p: float) -> bool:
     return p > 0 and torch.rand((), generator=gen).item() < p
 
@@ -205,8 +211,7 @@ def mix_style(spec: Tensor, lengths: Tensor, cfg: AugmentConfig, gen: torch.Gene
     count = valid.sum(-1, keepdim=True).clamp(min=1)
     mean = (spec * valid).sum(-1, keepdim=True) / count                                      # (B, F, 1)
     std = ((((spec - mean) * valid) ** 2).sum(-1, keepdim=True) / count + 1e-5).sqrt()
-    rng = np.random.default_rng(int(torch.randint(2 ** 31, (1,), generator=gen)))          # Beta draws, seeded by gen
-    weight = torch.from_numpy(rng.beta(cfg.mixstyle_alpha, cfg.mixstyle_alpha, batch)).to(spec.device, spec.dtype)[:, None, None]
+    weight = _beta(gen, cfg.mixstyle_alpha, batch).to(spec.device, spec.dtype)[:, None, None]
     other = torch.randperm(batch, generator=gen).to(spec.device)
     mixed_mean = weight * mean + (1 - weight) * mean[other]
     mixed_std = weight * std + (1 - weight) * std[other]
@@ -227,8 +232,7 @@ def mix_up(spec: Tensor, lengths: Tensor, cfg: AugmentConfig, gen: torch.Generat
     batch = spec.shape[0]
     if batch < 2 or torch.rand(1, generator=gen).item() >= cfg.mixup_prob:
         return None
-    rng = np.random.default_rng(int(torch.randint(2 ** 31, (1,), generator=gen)))          # Beta draws, seeded by gen
-    weight = torch.from_numpy(rng.beta(cfg.mixup_alpha, cfg.mixup_alpha, batch)).to(spec.dtype)
+    weight = _beta(gen, cfg.mixup_alpha, batch).to(spec.dtype)
     weight = torch.maximum(weight, 1 - weight)
     other = torch.randperm(batch, generator=gen)
     w = weight.to(spec.device)[:, None, None]

@@ -179,12 +179,12 @@ def frame_buffer(count: int, height: int, width: int) -> np.ndarray:
     1.8 ms on ordinary pages, and 111 against 297 fps for the whole decode (2 cores). Pages are still
     only taken as frames are written. The array keeps its mmap alive.
     """
-    nbytes = max(1, count * height * width * 3)
+    size = count * height * width * 3
     flags = getattr(mmap, "MAP_PRIVATE", 0) | getattr(mmap, "MAP_ANONYMOUS", 0)
-    memory = mmap.mmap(-1, nbytes, flags=flags) if flags else mmap.mmap(-1, nbytes)
+    memory = mmap.mmap(-1, max(1, size), flags=flags) if flags else mmap.mmap(-1, max(1, size))
     if hasattr(mmap, "MADV_NOHUGEPAGE"):
         memory.madvise(mmap.MADV_NOHUGEPAGE)
-    return np.frombuffer(memory, np.uint8, count * height * width * 3).reshape(count, height, width, 3)
+    return np.frombuffer(memory, np.uint8, size).reshape(count, height, width, 3)
 
 
 def _rgb_view(rgb) -> np.ndarray:

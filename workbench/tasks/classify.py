@@ -120,8 +120,7 @@ def loss(model: Classifier, batch: AudioBatch, augment: AugmentConfig | None = N
          gen: torch.Generator | None = None) -> Tensor:
     """Cross-entropy of a batch; spectrogram augmentation (warp, stretch, MixStyle, mixup, SpecAugment) when `augment` is given."""
     spec, frames = model.features(batch.waveforms, batch.lengths)
-    labels = batch.label_ids
-    other, weight = labels, torch.ones(len(labels), device=labels.device)   # mixup's partner labels and own-label weights
+    mixed = None
     if augment is not None:
         gen = gen or torch.Generator().manual_seed(0)
         if augment.warp_prob > 0:
@@ -130,16 +129,18 @@ def loss(model: Classifier, batch: AudioBatch, augment: AugmentConfig | None = N
             spec, frames = stretch_time(spec, frames, augment, gen)
         if augment.mixstyle_prob > 0:
             spec = mix_style(spec, frames, augment, gen)
-        mixed = mix_up(spec, frames, augment, gen) if augment.mixup_prob > 0 else None
-        if mixed is not None:
-            spec, frames, partner, weight = mixed
-            other, weight = labels[partner.to(labels.device)], weight.to(labels.device)
+        if augment.mixup_prob > 0:
+            mixed = mix_up(spec, frames, augment, gen)
+            if mixed is not None:
+                spec, frames = mixed[0], mixed[1]
         spec = spec_augment(spec, frames, augment, gen)
-    logits = model.net(spec, frames)
-    if augment is None or augment.mixup_prob == 0:
-        return F.cross_entropy(logits, labels, label_smoothing=model.cfg.label_smoothing)
-    per_item = lambda target: F.cross_entropy(logits, target, reduction="none", label_smoothing=model.cfg.label_smoothing)  # noqa: E731
-    return (weight * per_item(labels) + (1 - weight) * per_item(other)).mean()
+    logits, labels, smoothing = model.net(spec, frames), batch.label_ids, model.cfg.label_smoothing
+    if mixed is None:
+        return F.cross_entropy(logits, labels, label_smoothing=smoothing)
+    partner, weight = mixed[2].to(labels.device), mixed[3].to(logits.device)
+    own = F.cross_entropy(logits, labels, reduction="none", label_smoothing=smoothing)
+    theirs = F.cross_entropy(logits, labels[partner], reduction="none", label_smoothing=smoothing)
+    return (weight * own + (1 - weight) * theirs).mean()
 
 
 def load(path: str | Path, device: torch.device | str = "cpu", files: BundleFiles | None = None) -> LoadedBundle:
