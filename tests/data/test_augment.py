@@ -175,3 +175,42 @@ def test_mixup_loss_is_the_weighted_loss_of_both_labels():
         unmixed = classify.loss(model, batch, plain, torch.Generator().manual_seed(5))
         torch.testing.assert_close(unmixed, F.cross_entropy(model.net(spec, model.features(batch.waveforms, batch.lengths)[1]),
                                                             batch.label_ids))
+
+
+def test_band_limit_keeps_the_band_and_cuts_both_sides_steeply():
+    from workbench.data.augment import band_limit
+
+    mix = _tone(1.0, 150.0) + _tone(1.0, 1000.0) + _tone(1.0, 3600.0)
+    out = band_limit(mix, SR, highpass_hz=300.0, lowpass_hz=3000.0)
+    spectrum = torch.fft.rfft(out).abs() / torch.fft.rfft(mix).abs().clamp_min(1e-9)
+    gain_db = {hz: 20 * math.log10(float(spectrum[hz])) for hz in (150, 1000, 3600)}   # 1 s: bin k is k Hz
+    assert abs(gain_db[1000]) < 0.01
+    assert gain_db[150] < -50 and gain_db[3600] < -50
+    torch.testing.assert_close(band_limit(mix, SR, 0.0, SR / 2), mix, atol=1e-5, rtol=0)   # edges at 0 and Nyquist: nothing cut
+
+
+def test_band_limit_augmentation_is_seeded_and_checked():
+    cfg = AugmentConfig(band_prob=1.0, lowpass_hz=(2000.0, 2000.0), highpass_hz=(0.0, 0.0), noise_prob=0.0,
+                        speed_prob=0.0, eq_prob=0.0, shift_s=0.0, gain_db=0.0)
+    out = augment_waveform(_tone(1.0, 3000.0) + _tone(1.0, 500.0), SR, cfg, torch.Generator().manual_seed(0))
+    spectrum = torch.fft.rfft(out).abs()
+    assert spectrum[3000] < 1e-3 * spectrum[500]
+    with pytest.raises(ConfigError, match="highpass_hz"):
+        AugmentConfig(highpass_hz=(0.0, 3000.0), lowpass_hz=(2600.0, 4000.0))
+
+
+def test_crop_cuts_each_end_by_at_most_its_limit_and_a_quarter_of_the_clip():
+    cfg = AugmentConfig(crop_prob=1.0, crop_s=0.05, noise_prob=0.0, speed_prob=0.0, eq_prob=0.0, shift_s=0.0, gain_db=0.0)
+    ramp = torch.linspace(-0.5, 0.5, SR)                               # 1 s; each sample says where it was
+    lengths = set()
+    for seed in range(20):
+        out = augment_waveform(ramp, SR, cfg, torch.Generator().manual_seed(seed))
+        head = int(torch.argmin((ramp - out[0]).abs()))
+        assert 0 <= head <= 0.05 * SR and SR - out.shape[0] - head <= 0.05 * SR
+        torch.testing.assert_close(out, ramp[head:head + out.shape[0]])  # a contiguous piece, untouched
+        lengths.add(out.shape[0])
+    assert len(lengths) > 10                                           # random cuts, not a fixed one
+    short = augment_waveform(ramp[:400], SR, cfg, torch.Generator().manual_seed(0))
+    assert short.shape[0] >= 200                                       # never more than a quarter a side
+    with pytest.raises(ConfigError, match="crop_s"):
+        AugmentConfig(crop_s=-0.1)

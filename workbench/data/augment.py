@@ -23,6 +23,8 @@ class AugmentConfig:
     gain_db: float = 6.0                      # uniform gain in [-gain_db, +gain_db]
     trim_prob: float = 0.0                    # chance of cutting the quiet edges (an eager silence trimmer)
     trim_db: tuple[float, float] = (12.0, 30.0)  # ... keeping what lies within this many dB of the peak
+    crop_prob: float = 0.0                    # chance of cutting a random length off each end (after the trim)
+    crop_s: float = 0.08                      # ... up to this many seconds a side, never more than a quarter of the clip
     shift_s: float = 0.1                      # up to this much silence added before the clip
     noise_prob: float = 0.5                   # chance of adding background noise
     snr_db: tuple[float, float] = (10.0, 40.0)
@@ -30,6 +32,9 @@ class AugmentConfig:
     speed: tuple[float, float] = (0.9, 1.1)
     eq_prob: float = 0.5                      # chance of a random smooth EQ curve (microphone colour)
     eq_db: float = 6.0
+    band_prob: float = 0.0                    # chance of a band limit (a cheap microphone, a phone line, a codec)
+    lowpass_hz: tuple[float, float] = (2600.0, 4000.0)  # ... cutting above a random frequency in this range
+    highpass_hz: tuple[float, float] = (0.0, 300.0)     # ... and below one in this range
     warp_prob: float = 0.0                    # chance of a frequency warp (vocal-tract-length-like) per clip
     warp: tuple[float, float] = (0.9, 1.1)    # warp factor range: >1 moves energy up the frequency axis
     stretch_prob: float = 0.0                 # chance of a time stretch per clip (speaking rate; formants stay)
@@ -50,10 +55,15 @@ class AugmentConfig:
             raise ConfigError(f"stretch {self.stretch} must be a (low, high) range of positive factors")
         if self.mixup_alpha <= 0 or self.mixstyle_alpha <= 0:
             raise ConfigError(f"mixup_alpha ({self.mixup_alpha}) and mixstyle_alpha ({self.mixstyle_alpha}) must be positive")
+        if not 0 <= self.highpass_hz[0] <= self.highpass_hz[1] < self.lowpass_hz[0] <= self.lowpass_hz[1]:
+            raise ConfigError(f"highpass_hz {self.highpass_hz} and lowpass_hz {self.lowpass_hz} must be (low, high) "
+                              "ranges of frequencies, the high-pass range below the low-pass one")
+        if self.crop_s < 0:
+            raise ConfigError(f"crop_s={self.crop_s} must not be negative")
         if not 0 < self.trim_db[0] <= self.trim_db[1]:
             raise ConfigError(f"trim_db {self.trim_db} must be a (low, high) range of positive dB")
         for name in ("noise_prob", "speed_prob", "eq_prob", "warp_prob", "mixstyle_prob", "trim_prob", "stretch_prob",
-                     "mixup_prob"):
+                     "mixup_prob", "band_prob", "crop_prob"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(f"{name} must be a probability in [0, 1]")
 
@@ -103,21 +113,48 @@ def random_eq(waveform: Tensor, max_db: float, gen: torch.Generator) -> Tensor:
     return torch.fft.irfft(spectrum * 10 ** (curve[0, 0] / 20), n=waveform.shape[-1])
 
 
+def _ramp(distance: Tensor, width: float) -> Tensor:
+    """A raised cosine: 0 up to distance 0, 1 from `width` on."""
+    return 0.5 - 0.5 * torch.cos(torch.pi * (distance / width).clamp(0.0, 1.0))
+
+
+def band_limit(waveform: Tensor, sample_rate: int, highpass_hz: float, lowpass_hz: float,
+               ramp_hz: float = 200.0, floor_db: float = -60.0) -> Tensor:
+    """Keep only `highpass_hz`..`lowpass_hz`: (samples,) -> (samples,). Outside the band the gain falls
+    along a raised-cosine ramp `ramp_hz` wide to `floor_db`, like a steep filter; 0 and the Nyquist
+    frequency as edges cut nothing."""
+    spectrum = torch.fft.rfft(waveform)
+    freqs = torch.fft.rfftfreq(waveform.shape[-1], d=1.0 / sample_rate)
+    beyond = _ramp(freqs - lowpass_hz, ramp_hz) if lowpass_hz < sample_rate / 2 else torch.zeros_like(freqs)
+    if highpass_hz > 0:
+        beyond = torch.maximum(beyond, _ramp(highpass_hz - freqs, ramp_hz))
+    gain = 10 ** (floor_db * beyond / 20)
+    return torch.fft.irfft(spectrum * gain, n=waveform.shape[-1])
+
+
 def augment_waveform(waveform: Tensor, sample_rate: int, cfg: AugmentConfig, gen: torch.Generator) -> Tensor:
     """One training view of a mono clip: (samples,) -> (samples',) (trim, speed and shift change the length).
 
     The trim cuts leading and trailing sound quieter than a random threshold below the peak, as an
     eager voice-activity trimmer does: it takes the soft consonants at a word's edges (the "s" of
     "six", the "f" of "four"), which some recordings (FSDD's yweweler, for one) lack throughout.
+    The crop then cuts a random length off each end whatever its level, as a recording started late
+    or stopped early does.
     """
     x = waveform
     if _chance(gen, cfg.trim_prob):
         start, end = active_span(x, sample_rate, _uniform(gen, *cfg.trim_db))
         x = x[start:end]
+    if _chance(gen, cfg.crop_prob):
+        most = min(int(cfg.crop_s * sample_rate), x.shape[-1] // 4)
+        head, tail = (int(_uniform(gen, 0.0, most + 1)) for _ in range(2))
+        x = x[head:x.shape[-1] - tail]
     if _chance(gen, cfg.speed_prob):
         x = change_speed(x, _uniform(gen, *cfg.speed))
     if _chance(gen, cfg.eq_prob):
         x = random_eq(x, cfg.eq_db, gen)
+    if _chance(gen, cfg.band_prob):
+        x = band_limit(x, sample_rate, _uniform(gen, *cfg.highpass_hz), _uniform(gen, *cfg.lowpass_hz))
     if cfg.shift_s > 0:
         lead = int(_uniform(gen, 0.0, cfg.shift_s) * sample_rate)
         x = torch.cat([x.new_zeros(lead), x])

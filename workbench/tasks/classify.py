@@ -374,8 +374,11 @@ def describe_augment(a: AugmentConfig) -> str:
 
     table = [   # (on?, what the card says)
         (a.trim_prob > 0, f"silence trim at {a.trim_db[0]:g}-{a.trim_db[1]:g} dB below the peak ({clips(a.trim_prob)})"),
+        (a.crop_prob > 0, f"up to {a.crop_s:g} s cut off each end ({clips(a.crop_prob)})"),
         (a.speed_prob > 0, f"speed x{a.speed[0]:g}-{a.speed[1]:g} ({clips(a.speed_prob)})"),
         (a.eq_prob > 0, f"random EQ up to {a.eq_db:g} dB ({clips(a.eq_prob)})"),
+        (a.band_prob > 0, f"band limit (high-pass at {a.highpass_hz[0]:g}-{a.highpass_hz[1]:g} Hz, "
+                          f"low-pass at {a.lowpass_hz[0]:g}-{a.lowpass_hz[1]:g} Hz; {clips(a.band_prob)})"),
         (a.shift_s > 0, f"up to {a.shift_s:g} s of leading silence"),
         (a.noise_prob > 0, f"coloured noise at {a.snr_db[0]:g}-{a.snr_db[1]:g} dB SNR ({clips(a.noise_prob)})"),
         (a.gain_db > 0, f"gain within ±{a.gain_db:g} dB"),
