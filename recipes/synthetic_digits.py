@@ -31,6 +31,17 @@ from workbench.features import trim_silence
 WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 ACCENTS = ["en-us", "en-gb", "en-gb-scotland", "en-029", "en-gb-x-rp", "en-gb-x-gbclan", "en-gb-x-gbcwmd"]
 VARIANTS = ["m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1", "f2", "f3", "f4", "f5", "klatt", "klatt2", "klatt3"]
+# `--voices wide`: also espeak-ng's other voice variants (its community-made voices: other pitch
+# ranges, formant settings, breathiness, creak), leaving out the robotic, whispered and effect ones.
+WIDE_VARIANTS = VARIANTS + [
+    "adam", "Alex", "Alicia", "Andrea", "Andy", "Annie", "antonio", "aunty", "belinda", "benjamin", "boris", "caleb",
+    "david", "Denis", "Diogo", "ed", "edward", "edward2", "Gene", "Gene2", "gustave", "Henrique", "Hugo", "iven",
+    "iven2", "iven3", "iven4", "Jacky", "john", "kaukovalta", "Lee", "linda", "marcelo", "Marco", "Mario", "max",
+    "Michael", "michel", "miguel", "Mike", "Mr", "Nguyen", "pablo", "paul", "pedro", "quincy", "RicishayMax", "rob",
+    "robert", "steph", "steph2", "steph3", "Storm", "Tweaky", "zac", "anika", "AnxiousAndy", "grandpa", "klatt4",
+    "klatt5", "klatt6", "m8", "norbert", "sandro", "shelby", "travis", "victor", "grandma", "croak"]
+WIDE_ACCENTS = ACCENTS + ["en-us-nyc"]
+VOICE_SETS = ("classic", "wide")
 FLITE_VOICES = ["awb", "rms", "slt", "kal16"]
 ENGINES = ("espeak", "flite")
 # Other ways the digits are said (espeak-ng's English phoneme mnemonics; the first is espeak's own):
@@ -80,12 +91,16 @@ def _read_8k(wav: Path) -> np.ndarray:
 
 
 def make_synthetic_digits(out: Path, per_digit: int = 80, seed: int = 0, engines: tuple[str, ...] = ("espeak",),
-                          variants: float = 0.0) -> Path:
+                          variants: float = 0.0, voices: str = "classic") -> Path:
     """Write `per_digit` clips of every digit from each engine and a manifest; return the manifest's path.
 
     `variants`: the share of espeak's clips that say one of the other `PRONUNCIATIONS` of their digit
-    (0 keeps every clip, and the clips, as without it).
+    (0 keeps every clip, and the clips, as without it). `voices`: "classic" draws espeak's voices from
+    `ACCENTS` x `VARIANTS`, "wide" from `WIDE_ACCENTS` x `WIDE_VARIANTS` (Flite's takes are the same either way).
     """
+    if voices not in VOICE_SETS:
+        raise SystemExit(f"voices must be one of {', '.join(VOICE_SETS)}, not {voices!r}")
+    accent_set, variant_set = (WIDE_ACCENTS, WIDE_VARIANTS) if voices == "wide" else (ACCENTS, VARIANTS)
     if not 0.0 <= variants <= 1.0:
         raise SystemExit(f"variants must be a share in [0, 1], not {variants}")
     unknown = sorted(set(engines) - set(ENGINES))
@@ -103,7 +118,7 @@ def make_synthetic_digits(out: Path, per_digit: int = 80, seed: int = 0, engines
             accents = random.Random(f"{seed}-{engine}-variants")   # its own stream: variants=0 changes nothing else
             for n in range(per_digit):
                 if engine == "espeak":
-                    voice = f"{rng.choice(ACCENTS)}+{rng.choice(VARIANTS)}"
+                    voice = f"{rng.choice(accent_set)}+{rng.choice(variant_set)}"
                     rate_wpm, pitch = rng.randint(110, 210), rng.randint(15, 85)
                     group, say = f"espeak-{voice}", lambda word: speak(word, voice, rate_wpm, pitch, Path(tmp))
                 else:
@@ -128,10 +143,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-digit", type=int, default=80)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--engines", default="espeak", help="comma-separated: espeak, flite")
+    parser.add_argument("--voices", default="classic", choices=VOICE_SETS,
+                        help="espeak voice set: classic (7 accents x 15 variants) or wide (8 accents x 84 variants)")
     parser.add_argument("--variants", type=float, default=0.0, help="share of espeak clips said another way (PRONUNCIATIONS)")
     args = parser.parse_args(argv)
     engines = tuple(args.engines.split(","))
-    manifest = make_synthetic_digits(Path(args.out), args.per_digit, args.seed, engines, args.variants)
+    manifest = make_synthetic_digits(Path(args.out), args.per_digit, args.seed, engines, args.variants, args.voices)
     print(f"wrote {args.per_digit * 10 * len(engines)} clips and {manifest}")
     return 0
 

@@ -57,3 +57,24 @@ def test_every_pronunciation_is_a_valid_espeak_phoneme_string():
         for phonemes in variants:
             read = subprocess.run(["espeak-ng", "-q", "-x", "-v", "en-us", f"[[{phonemes}]]"], capture_output=True, text=True)
             assert read.stdout.strip() == phonemes                   # espeak understood every phoneme
+
+
+def test_wide_voices_are_espeak_variants_and_accents_it_has():
+    import subprocess
+    from recipes.synthetic_digits import WIDE_ACCENTS, WIDE_VARIANTS
+    listed = subprocess.run(["espeak-ng", "--voices=variant"], capture_output=True, text=True, check=True).stdout
+    variants = {line.split()[4].removeprefix("!v/") for line in listed.splitlines()[1:]}
+    assert set(WIDE_VARIANTS) <= variants                          # espeak falls back silently on an unknown name
+    english = subprocess.run(["espeak-ng", "--voices=en"], capture_output=True, text=True, check=True).stdout
+    assert set(WIDE_ACCENTS) <= {line.split()[1] for line in english.splitlines()[1:]}
+
+
+def test_wide_voice_set_draws_espeak_voices_from_the_wider_lists(tmp_path):
+    from recipes.synthetic_digits import ACCENTS, VARIANTS, WIDE_ACCENTS, WIDE_VARIANTS
+    manifest = make_synthetic_digits(tmp_path, per_digit=12, seed=0, engines=("espeak",), voices="wide")
+    voices = {e.group.removeprefix("espeak-") for e in find_examples(manifest)}
+    pairs = [voice.split("+") for voice in voices]
+    assert all(accent in WIDE_ACCENTS and variant in WIDE_VARIANTS for accent, variant in pairs)
+    assert any(variant not in VARIANTS or accent not in ACCENTS for accent, variant in pairs)
+    with pytest.raises(SystemExit, match="voices"):
+        make_synthetic_digits(tmp_path / "bad", per_digit=1, engines=("espeak",), voices="everything")
