@@ -2,7 +2,7 @@
 
 Uses the shipped spoken-digits bundle when it exists, else a freshly built classifier with the
 default ClassifyConfig (same architecture, random weights: the speed is the same). One-second clips
-at the bundle's sample rate, feature front end included, batch 1 and batch 32, one thread,
+at the bundle's sample rate, silence trim (when the bundle has one) and feature front end included, batch 1 and batch 32, one thread,
 inference mode; on CUDA too when there is a device. Training: steps per second of
 `workbench.train.train_step` (the task's loss with features, SpecAugment and frequency warp, backward,
 per-layer gradient norms, clipping, AdamW) on batches of 32 such clips, on one CPU thread (how the
@@ -21,7 +21,7 @@ import torch
 from benchmarks.report import Results, Row
 from benchmarks.timing import Budget, Failed, Timing, race, threads
 from workbench import tasks
-from workbench.data import AudioBatch
+from workbench.data import AudioBatch, collate
 from workbench.tasks import classify
 from workbench.tasks.classify import ClassifyConfig, build_model
 from workbench.train import train_step
@@ -33,24 +33,26 @@ CALLS_PER_RUN = {1: 20, 32: 2}
 TRAIN_BATCH, TRAIN_STEPS_PER_RUN = 32, 5
 
 
-def classifier() -> tuple[torch.nn.Module, int, str]:
-    """(model in eval mode, its sample rate, where it came from)."""
+def classifier() -> tuple[torch.nn.Module, int, str, ClassifyConfig]:
+    """(model in eval mode, its sample rate, where it came from, its config)."""
     if (BUNDLE / "config.json").exists():
         bundle = tasks.load(BUNDLE)
-        return bundle.model, bundle.cfg.features.sample_rate, f"bundle {BUNDLE.name}"
+        return bundle.model, bundle.cfg.features.sample_rate, f"bundle {BUNDLE.name}", bundle.cfg
     cfg = ClassifyConfig()
     model = build_model(cfg, labels=list("0123456789")).eval()
-    return model, cfg.features.sample_rate, "no bundle: fresh build_model(ClassifyConfig()), random weights"
+    return model, cfg.features.sample_rate, "no bundle: fresh build_model(ClassifyConfig()), random weights", cfg
 
 
-def _inference(model: torch.nn.Module, batch_size: int, rate: int, device: str):
+def _inference(model: torch.nn.Module, batch_size: int, rate: int, device: str, cfg: ClassifyConfig):
+    """One call classifies `batch_size` 1 s clips as `classify.classify_waveforms` does: each clip
+    trimmed of silence first when the config says so (`classify.prepare`), then the padded batch."""
     generator = torch.Generator().manual_seed(0)
-    waveforms = (0.1 * torch.randn(batch_size, rate, generator=generator)).to(device)   # (B, samples): 1 s clips
-    lengths = torch.full((batch_size,), rate, dtype=torch.long, device=device)
+    clips = list(0.1 * torch.randn(batch_size, rate, generator=generator))   # (samples,) each: 1 s clips
 
     def run() -> torch.Tensor:
         with torch.inference_mode():
-            out = model(waveforms, lengths)
+            batch = collate([(classify.prepare(clip, cfg), 0) for clip in clips]).to(device)
+            out = model(batch.waveforms, batch.lengths)
         if device == "cuda":
             torch.cuda.synchronize()
         return out
@@ -106,13 +108,13 @@ def bench_training(results: Results, budget: Budget) -> None:
 
 def bench_models(results: Results, budget: Budget) -> None:
     """classifier_x_realtime[_batch32][_cuda] (one CPU thread; CUDA when present), then the training steps."""
-    model, rate, source = classifier()
+    model, rate, source, cfg = classifier()
     devices = ("cpu", "cuda") if torch.cuda.is_available() else ("cpu",)
     with threads(1):
         for device in devices:
             model.to(device)
             for batch_size in (1, 32):
-                outcome = race({"ours": _inference(model, batch_size, rate, device)}, budget,
+                outcome = race({"ours": _inference(model, batch_size, rate, device, cfg)}, budget,
                                number=CALLS_PER_RUN[batch_size])["ours"]
                 key = "classifier_x_realtime" + ("" if batch_size == 1 else f"_batch{batch_size}") + \
                       ("" if device == "cpu" else "_cuda")

@@ -158,3 +158,17 @@ def test_model_card_lists_the_augmentations_the_run_used(tone_run):
     assert trimmed.startswith("silence trim at 6-30 dB below the peak (90% of clips)")
     quiet = AugmentConfig(gain_db=0, shift_s=0, noise_prob=0, speed_prob=0, eq_prob=0, time_masks=0, freq_masks=0)
     assert classify.describe_augment(quiet) == "none"
+
+
+def test_a_bundle_with_trim_db_cuts_quiet_edges_before_classifying(tone_run):
+    bundle = tasks.load(tone_run.bundle_dir)
+    trimming = dataclasses.replace(bundle, cfg=dataclasses.replace(bundle.cfg, trim_db=30.0))
+    rate = bundle.cfg.features.sample_rate
+    clip = torch.from_numpy(tone(800.0, 0.4, sample_rate=rate))
+    hiss = 1e-4 * torch.randn(int(0.5 * rate), generator=torch.Generator().manual_seed(0))   # -70 dB: room noise
+    padded = torch.cat([hiss, clip, hiss])
+    assert abs(classify.prepare(padded, trimming.cfg).shape[0] - clip.shape[0]) <= 0.05 * rate
+    assert classify.prepare(padded, bundle.cfg).shape[0] == padded.shape[0]           # no trim_db: untouched
+    torch.testing.assert_close(classify.classify_waveforms(trimming, [padded]),
+                               classify.classify_waveforms(trimming, [clip]), atol=0.02, rtol=0)
+    assert "trimmed of sound more than 30 dB below its peak" in classify.model_card(trimming.cfg, bundle.labels, {})

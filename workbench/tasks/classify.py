@@ -402,7 +402,9 @@ def model_card(cfg: ClassifyConfig, labels: list[str], metrics: dict, notes: str
         f"Labels ({len(labels)}): {', '.join(labels)}", "",
         "## Model",
         f"- Features: {f.kind}, {f.num_bins} bins, {f.sample_rate} Hz, n_fft {f.n_fft}, hop {f.hop_length} "
-        f"({f.frame_rate:g} frames/s), scale {f.scale}, normalisation {f.normalize}.",
+        f"({f.frame_rate:g} frames/s), scale {f.scale}, normalisation {f.normalize}."
+        + (f" Each clip is first trimmed of sound more than {cfg.trim_db:g} dB below its peak at its ends "
+           "(in training and at inference)." if cfg.trim_db is not None else ""),
         f"- CNN encoder: channels {list(cfg.model.encoder.channels)}, time pooling {list(cfg.model.encoder.time_pool)}; "
         f"{cfg.model.recurrent.kind.upper()} hidden {cfg.model.recurrent.hidden_size} x {cfg.model.recurrent.num_layers} "
         f"layer(s), {'bidirectional' if cfg.model.recurrent.bidirectional else 'unidirectional'}; head: {cfg.model.head}.",
