@@ -158,6 +158,8 @@ def test_model_card_lists_the_augmentations_the_run_used(tone_run):
     assert trimmed.startswith("silence trim at 6-30 dB below the peak (90% of clips)")
     quiet = AugmentConfig(gain_db=0, shift_s=0, noise_prob=0, speed_prob=0, eq_prob=0, time_masks=0, freq_masks=0)
     assert classify.describe_augment(quiet) == "none"
+    no_time_masks = classify.describe_augment(dataclasses.replace(quiet, freq_masks=2, freq_mask_bins=8))
+    assert no_time_masks == "SpecAugment (2 frequency masks of up to 8 bins)"     # the kind that is off is not listed
 
 
 def test_a_bundle_with_trim_db_cuts_quiet_edges_before_classifying(tone_run):

@@ -367,6 +367,12 @@ def train(
     return TrainReport(run_dir, bundle_dir, result, test, counts, failures, groups)
 
 
+def _masks(a: AugmentConfig) -> str:
+    """The SpecAugment masks a config draws, leaving out a kind that is off."""
+    kinds = [(a.time_masks, a.time_mask_frames, "time", "frames"), (a.freq_masks, a.freq_mask_bins, "frequency", "bins")]
+    return ", ".join(f"{n} {kind} masks of up to {size} {unit}" for n, size, kind, unit in kinds if n and size)
+
+
 def describe_augment(a: AugmentConfig) -> str:
     """The augmentations a config turns on, with their settings, for a model card."""
     def clips(p: float) -> str:
@@ -387,8 +393,7 @@ def describe_augment(a: AugmentConfig) -> str:
         (a.mixup_prob > 0, f"mixup (alpha {a.mixup_alpha:g}, {a.mixup_prob:.0%} of batches)"),
         (a.mixstyle_prob > 0, f"Freq-MixStyle (alpha {a.mixstyle_alpha:g}, {a.mixstyle_prob:.0%} of batches)"),
         (bool(a.time_masks and a.time_mask_frames or a.freq_masks and a.freq_mask_bins),
-         f"SpecAugment ({a.time_masks} time masks of up to {a.time_mask_frames} frames, "
-         f"{a.freq_masks} frequency masks of up to {a.freq_mask_bins} bins)"),
+         f"SpecAugment ({_masks(a)})"),
     ]
     return "; ".join(text for on, text in table if on) or "none"
 
