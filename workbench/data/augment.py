@@ -105,12 +105,17 @@ def add_noise(waveform: Tensor, snr_db: float, gen: torch.Generator) -> Tensor:
     return waveform + noise * signal_rms * 10 ** (-snr_db / 20)
 
 
+def _apply_gain_db(waveform: Tensor, gain_db: Tensor) -> Tensor:
+    """Filter (samples,) by a gain curve in dB over its rfft bins (waveform.shape[-1] // 2 + 1 of them)."""
+    return torch.fft.irfft(torch.fft.rfft(waveform) * 10 ** (gain_db / 20), n=waveform.shape[-1])
+
+
 def random_eq(waveform: Tensor, max_db: float, gen: torch.Generator) -> Tensor:
     """A smooth random gain curve over frequency (a few dB), like a different microphone."""
-    spectrum = torch.fft.rfft(waveform)
     knots = (torch.rand(6, generator=gen) * 2 - 1) * max_db                    # dB at 6 points
-    curve = torch.nn.functional.interpolate(knots[None, None], size=spectrum.shape[-1], mode="linear", align_corners=True)
-    return torch.fft.irfft(spectrum * 10 ** (curve[0, 0] / 20), n=waveform.shape[-1])
+    curve = torch.nn.functional.interpolate(knots[None, None], size=waveform.shape[-1] // 2 + 1, mode="linear",
+                                            align_corners=True)
+    return _apply_gain_db(waveform, curve[0, 0])
 
 
 def _ramp(distance: Tensor, width: float) -> Tensor:
@@ -123,13 +128,11 @@ def band_limit(waveform: Tensor, sample_rate: int, highpass_hz: float, lowpass_h
     """Keep only `highpass_hz`..`lowpass_hz`: (samples,) -> (samples,). Outside the band the gain falls
     along a raised-cosine ramp `ramp_hz` wide to `floor_db`, like a steep filter; 0 and the Nyquist
     frequency as edges cut nothing."""
-    spectrum = torch.fft.rfft(waveform)
     freqs = torch.fft.rfftfreq(waveform.shape[-1], d=1.0 / sample_rate)
     beyond = _ramp(freqs - lowpass_hz, ramp_hz) if lowpass_hz < sample_rate / 2 else torch.zeros_like(freqs)
     if highpass_hz > 0:
         beyond = torch.maximum(beyond, _ramp(highpass_hz - freqs, ramp_hz))
-    gain = 10 ** (floor_db * beyond / 20)
-    return torch.fft.irfft(spectrum * gain, n=waveform.shape[-1])
+    return _apply_gain_db(waveform, floor_db * beyond)
 
 
 def augment_waveform(waveform: Tensor, sample_rate: int, cfg: AugmentConfig, gen: torch.Generator) -> Tensor:
