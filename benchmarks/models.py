@@ -2,7 +2,8 @@
 
 Uses the shipped spoken-digits bundle when it exists, else a freshly built classifier with the
 default ClassifyConfig (same architecture, random weights: the speed is the same). One-second clips
-at the bundle's sample rate, silence trim (when the bundle has one) and feature front end included, batch 1 and batch 32, one thread,
+at the bundle's sample rate through `classify.classify_waveforms` (trim when the bundle has one, padding,
+features, model, softmax), batch 1 and batch 32, one thread,
 inference mode; on CUDA too when there is a device. Training: steps per second of
 `workbench.train.train_step` (the task's loss with features, SpecAugment and frequency warp, backward,
 per-layer gradient norms, clipping, AdamW) on batches of 32 such clips, on one CPU thread (how the
@@ -21,7 +22,7 @@ import torch
 from benchmarks.report import Results, Row
 from benchmarks.timing import Budget, Failed, Timing, race, threads
 from workbench import tasks
-from workbench.data import AudioBatch, collate
+from workbench.data import AudioBatch
 from workbench.tasks import classify
 from workbench.tasks.classify import ClassifyConfig, build_model
 from workbench.train import train_step
@@ -33,30 +34,23 @@ CALLS_PER_RUN = {1: 20, 32: 2}
 TRAIN_BATCH, TRAIN_STEPS_PER_RUN = 32, 5
 
 
-def classifier() -> tuple[torch.nn.Module, int, str, ClassifyConfig]:
-    """(model in eval mode, its sample rate, where it came from, its config)."""
+def classifier() -> tuple[classify.LoadedBundle, str]:
+    """(the bundle to time, where it came from)."""
     if (BUNDLE / "config.json").exists():
-        bundle = tasks.load(BUNDLE)
-        return bundle.model, bundle.cfg.features.sample_rate, f"bundle {BUNDLE.name}", bundle.cfg
-    cfg = ClassifyConfig()
-    model = build_model(cfg, labels=list("0123456789")).eval()
-    return model, cfg.features.sample_rate, "no bundle: fresh build_model(ClassifyConfig()), random weights", cfg
+        return tasks.load(BUNDLE), f"bundle {BUNDLE.name}"
+    cfg, labels = ClassifyConfig(), list("0123456789")
+    model = build_model(cfg, labels).eval()
+    bundle = classify.LoadedBundle("classify", BUNDLE, cfg, labels, model, torch.device("cpu"), {})
+    return bundle, "no bundle: fresh build_model(ClassifyConfig()), random weights"
 
 
-def _inference(model: torch.nn.Module, batch_size: int, rate: int, device: str, cfg: ClassifyConfig):
-    """One call classifies `batch_size` 1 s clips as `classify.classify_waveforms` does: each clip
-    trimmed of silence first when the config says so (`classify.prepare`), then the padded batch."""
-    generator = torch.Generator().manual_seed(0)
-    clips = list(0.1 * torch.randn(batch_size, rate, generator=generator))   # (samples,) each: 1 s clips
-
-    def run() -> torch.Tensor:
-        with torch.inference_mode():
-            batch = collate([(classify.prepare(clip, cfg), 0) for clip in clips]).to(device)
-            out = model(batch.waveforms, batch.lengths)
-        if device == "cuda":
-            torch.cuda.synchronize()
-        return out
-    return run
+def _inference(bundle: classify.LoadedBundle, batch_size: int):
+    """One call classifies `batch_size` 1 s clips with `classify.classify_waveforms`, as `workbench
+    classify` does: each clip trimmed first when the bundle says so, the padded batch, the model,
+    the softmax, the probabilities back on the CPU."""
+    rate = bundle.cfg.features.sample_rate
+    clips = list(0.1 * torch.randn(batch_size, rate, generator=torch.Generator().manual_seed(0)))   # 1 s each
+    return lambda: classify.classify_waveforms(bundle, clips)
 
 
 def _training_step(device: str, amp: bool):
@@ -108,13 +102,14 @@ def bench_training(results: Results, budget: Budget) -> None:
 
 def bench_models(results: Results, budget: Budget) -> None:
     """classifier_x_realtime[_batch32][_cuda] (one CPU thread; CUDA when present), then the training steps."""
-    model, rate, source, cfg = classifier()
+    bundle, source = classifier()
+    rate = bundle.cfg.features.sample_rate
     devices = ("cpu", "cuda") if torch.cuda.is_available() else ("cpu",)
     with threads(1):
         for device in devices:
-            model.to(device)
+            on_device = dataclasses.replace(bundle, model=bundle.model.to(device), device=torch.device(device))
             for batch_size in (1, 32):
-                outcome = race({"ours": _inference(model, batch_size, rate, device, cfg)}, budget,
+                outcome = race({"ours": _inference(on_device, batch_size)}, budget,
                                number=CALLS_PER_RUN[batch_size])["ours"]
                 key = "classifier_x_realtime" + ("" if batch_size == 1 else f"_batch{batch_size}") + \
                       ("" if device == "cpu" else "_cuda")
@@ -126,7 +121,7 @@ def bench_models(results: Results, budget: Budget) -> None:
                 where = "1 thread" if device == "cpu" else torch.cuda.get_device_name(0)
                 results.rows.append(Row(f"Classifier real-time factor, batch {batch_size} x 1 s @ {rate} Hz, {device}",
                                         f"{value:,.0f}x RT", "—", "—", f"{where}, features included; {source}"))
-        model.to("cpu")
+        bundle.model.to("cpu")
     bench_training(results, budget)
     results.missing("captioner_clips_per_s", "Captioner clips/s", "the caption task does not exist yet")
     results.missing("foley_x_realtime", "Foley real-time factor", "the foley task does not exist yet")

@@ -163,7 +163,7 @@ def prepare(waveform: Tensor, cfg: ClassifyConfig) -> Tensor:
     return trim_silence(waveform, cfg.features.sample_rate, cfg.trim_db)
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def classify_waveforms(bundle: LoadedBundle, waveforms: list[Tensor]) -> Tensor:
     """Probabilities (N, num_classes) of mono waveforms (samples,) at the bundle's sample rate."""
     batch = collate([(prepare(w, bundle.cfg), 0) for w in waveforms]).to(bundle.device)
