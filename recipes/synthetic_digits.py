@@ -8,8 +8,10 @@ and female voice variants, and Flite's voices (awb, rms and slt are built from r
 real speakers: Scottish English, US male, US female; kal16 is a US diphone voice), each at random
 speaking rates and pitches. They are 8 kHz mono WAVs trimmed of silence like FSDD's, listed in
 `manifest.csv` (path,label,group) with one group per voice setting so that splits keep a voice on
-one side; every group starts with its engine's name ("espeak-", "flite-"). Needs the Debian
-packages espeak-ng and flite. Deterministic for a --seed.
+one side; every group starts with its engine's name ("espeak-", "flite-", "festival-"). Festival
+adds two voices Flite lacks (ked, a US male diphone voice, and slt as an HTS voice). Needs the
+Debian packages espeak-ng, flite, and festival with festvox-kdlpc16k and festvox-us-slt-hts.
+Deterministic for a --seed.
 """
 
 from __future__ import annotations
@@ -43,7 +45,12 @@ WIDE_VARIANTS = VARIANTS + [
 WIDE_ACCENTS = ACCENTS + ["en-us-nyc"]
 VOICE_SETS = ("classic", "wide")
 FLITE_VOICES = ["awb", "rms", "slt", "kal16"]
-ENGINES = ("espeak", "flite")
+# Festival's English voices that Flite lacks: ked (a US male diphone voice) and slt as an HTS
+# (statistical parametric) voice, a different vocoder over the same US female speaker as Flite's slt.
+FESTIVAL_VOICES = ["ked_diphone", "cmu_us_slt_arctic_hts"]
+ENGINES = ("espeak", "flite", "festival")
+PROGRAMS = {"espeak": "espeak-ng", "flite": "flite", "festival": "festival"}
+APT_PACKAGES = {"espeak": "espeak-ng", "flite": "flite", "festival": "festival festvox-kdlpc16k festvox-us-slt-hts"}
 # Other ways the digits are said (espeak-ng's English phoneme mnemonics; the first is espeak's own):
 # tense or monophthong vowels, devoiced or dropped final consonants and other first consonants, as
 # in non-native or regional English. Spoken with `--variants P` instead of the word, in P of espeak's takes.
@@ -84,6 +91,28 @@ def speak_flite(word: str, voice: str, stretch: float, f0_hz: float, workdir: Pa
     return _read_8k(wav)
 
 
+def speak_festival(words: list[str], voice: str, stretch: float, f0_hz: float, workdir: Path) -> list[np.ndarray]:
+    """Festival's renderings of `words`, one process for all (duration stretched; a diphone voice's
+    mean pitch f0_hz, the HTS voice keeps its own), at 8 kHz, trimmed: (samples,) float32 each."""
+    lines = [f"(voice_{voice})"]
+    if voice.endswith("_hts"):      # the HTS engine's own speed option; festival's stretch does not reach it
+        lines.append(f'(set! hts_engine_params (append hts_engine_params (list (list "-r" {1.0 / stretch:.3f}))))')
+    else:
+        lines += [f"(Parameter.set 'Duration_Stretch {stretch:.3f})",
+                  f"(set! int_lr_params '((target_f0_mean {f0_hz:.1f}) (target_f0_std {0.14 * f0_hz:.1f}) "
+                  "(model_f0_mean 170) (model_f0_std 34)))"]
+    wavs = [workdir / f"festival-{i}.wav" for i in range(len(words))]
+    lines += [f'(utt.save.wave (utt.synth (Utterance Text "{word}")) "{wav}" \'riff)' for word, wav in zip(words, wavs)]
+    script = workdir / "say.scm"
+    script.write_text("\n".join(lines) + "\n")
+    done = subprocess.run(["festival", "-b", str(script)], capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:     # a voice that is not installed is an unbound variable to festival
+        said = " ".join(done.stderr.split())[:300]
+        raise SystemExit(f"festival could not speak with voice {voice}: {said} "
+                         f"(sudo apt-get install {APT_PACKAGES['festival']})")
+    return [_read_8k(wav) for wav in wavs]
+
+
 def _read_8k(wav: Path) -> np.ndarray:
     audio, rate = soundfile.read(wav, dtype="float32")
     audio = soxr.resample(audio, rate, SAMPLE_RATE).astype(np.float32)
@@ -107,9 +136,8 @@ def make_synthetic_digits(out: Path, per_digit: int = 80, seed: int = 0, engines
     if unknown:
         raise SystemExit(f"unknown synthesis engine(s) {', '.join(unknown)}; choose from {', '.join(ENGINES)}")
     for engine in engines:
-        program = "espeak-ng" if engine == "espeak" else engine
-        if shutil.which(program) is None:
-            raise SystemExit(f"{program} is not installed (sudo apt-get install {program})")
+        if shutil.which(PROGRAMS[engine]) is None:
+            raise SystemExit(f"{PROGRAMS[engine]} is not installed (sudo apt-get install {APT_PACKAGES[engine]})")
     out.mkdir(parents=True, exist_ok=True)
     rows = ["path,label,group"]
     with tempfile.TemporaryDirectory() as tmp:
@@ -121,11 +149,17 @@ def make_synthetic_digits(out: Path, per_digit: int = 80, seed: int = 0, engines
                     voice = f"{rng.choice(accent_set)}+{rng.choice(variant_set)}"
                     rate_wpm, pitch = rng.randint(110, 210), rng.randint(15, 85)
                     group, say = f"espeak-{voice}", lambda word: speak(word, voice, rate_wpm, pitch, Path(tmp))
-                else:
+                elif engine == "flite":
                     voice = rng.choice(FLITE_VOICES)
                     stretch, f0_hz = rng.uniform(0.75, 1.35), rng.uniform(85.0, 230.0)
                     group = f"flite-{voice}-{n:03d}"
                     say = lambda word: speak_flite(word, voice, stretch, f0_hz, Path(tmp))  # noqa: E731
+                else:
+                    voice = rng.choice(FESTIVAL_VOICES)
+                    stretch, f0_hz = rng.uniform(0.75, 1.35), rng.uniform(85.0, 230.0)
+                    group = f"festival-{voice}-{n:03d}"
+                    takes = dict(zip(WORDS, speak_festival(WORDS, voice, stretch, f0_hz, Path(tmp))))
+                    say = takes.__getitem__
                 for digit, word in enumerate(WORDS):
                     if engine == "espeak" and variants and accents.random() < variants:
                         word = f"[[{accents.choice(PRONUNCIATIONS[digit][1:])}]]"
@@ -142,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="runs/synthetic-digits")
     parser.add_argument("--per-digit", type=int, default=80)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--engines", default="espeak", help="comma-separated: espeak, flite")
+    parser.add_argument("--engines", default="espeak", help="comma-separated: espeak, flite, festival")
     parser.add_argument("--voices", default="classic", choices=VOICE_SETS,
                         help="espeak voice set: classic (7 accents x 15 variants) or wide (8 accents x 84 variants)")
     parser.add_argument("--variants", type=float, default=0.0, help="share of espeak clips said another way (PRONUNCIATIONS)")

@@ -78,3 +78,32 @@ def test_wide_voice_set_draws_espeak_voices_from_the_wider_lists(tmp_path):
     assert any(variant not in VARIANTS or accent not in ACCENTS for accent, variant in pairs)
     with pytest.raises(SystemExit, match="voices"):
         make_synthetic_digits(tmp_path / "bad", per_digit=1, engines=("espeak",), voices="everything")
+
+
+needs_festival = pytest.mark.skipif(shutil.which("festival") is None,
+                                    reason="needs festival (apt-get install festival festvox-kdlpc16k festvox-us-slt-hts)")
+
+
+@needs_festival
+def test_festival_speaks_every_digit_with_both_voices_deterministically(tmp_path):
+    from recipes.synthetic_digits import FESTIVAL_VOICES
+    manifest = make_synthetic_digits(tmp_path, per_digit=6, seed=1, engines=("festival",))
+    examples = find_examples(manifest)
+    assert len(examples) == 6 * 10 and sorted({e.label for e in examples}) == [str(d) for d in range(10)]
+    assert {e.group.split("-")[1] for e in examples} == set(FESTIVAL_VOICES)      # seed 1 draws both voices
+    durations = {}
+    for example in examples:
+        audio, rate = soundfile.read(example.path, dtype="float32")
+        assert rate == 8000 and audio.ndim == 1 and np.sqrt(np.mean(audio ** 2)) > 1e-3
+        durations.setdefault(example.label, []).append(len(audio) / rate)
+    assert all(0.1 < d < 2.0 for ds in durations.values() for d in ds)            # one word each, trimmed
+    assert len(set(durations["7"])) > 1                                             # rates differ between takes
+    again = make_synthetic_digits(tmp_path / "again", per_digit=6, seed=1, engines=("festival",))
+    assert [Path(e.path).read_bytes() for e in find_examples(again)] == [Path(e.path).read_bytes() for e in examples]
+
+
+@needs_festival
+def test_a_missing_festival_voice_is_a_clear_error(tmp_path):
+    from recipes.synthetic_digits import speak_festival
+    with pytest.raises(SystemExit, match="no_such_voice.*apt-get install festival"):
+        speak_festival(["six"], "no_such_voice", 1.0, 120.0, tmp_path)
