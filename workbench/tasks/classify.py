@@ -95,7 +95,7 @@ class LoadedBundle:
     path: Path
     cfg: ClassifyConfig
     labels: list[str]
-    model: Classifier          # eval mode, on `device`, batch norms folded (inference only)
+    model: Classifier          # eval mode, on `device`, batch norms folded, traced on the CPU (inference only)
     device: torch.device
     metrics: dict
 
@@ -153,6 +153,8 @@ def load(path: str | Path, device: torch.device | str = "cpu", files: BundleFile
     device = torch.device(device)
     model = load_weights(files, build_model(cfg, labels), device)
     model.net.encoder.fold_batch_norm()         # inference only from here on
+    if device.type == "cpu":
+        model.net.trace_for_cpu()
     return LoadedBundle(TASK, files.path, cfg, labels, model, device, files.metrics)
 
 
