@@ -87,6 +87,17 @@ def test_cpu_trace_gives_the_eager_outputs_for_any_batch_and_length(head, bidire
         torch.testing.assert_close(model(short), eager_short, atol=1e-6, rtol=1e-5)
 
 
+def test_a_traced_model_still_pickles_and_copies_without_its_trace():
+    import copy
+    import pickle
+    model = _model()
+    model.trace_for_cpu()
+    spec = torch.randn(1, 40, 40)
+    for twin in (pickle.loads(pickle.dumps(model)), copy.deepcopy(model)):
+        assert twin._traced is None and model._traced is not None
+        torch.testing.assert_close(twin(spec), model(spec))
+
+
 def test_cpu_trace_runs_unpadded_batches_and_leaves_padded_ones_and_training_to_the_eager_path(monkeypatch):
     model = _model()
     model.trace_for_cpu()

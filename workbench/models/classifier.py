@@ -55,6 +55,10 @@ class AudioClassifier(nn.Module):
             traced = torch.jit.trace(self, (example,), check_trace=False)
         object.__setattr__(self, "_traced", traced)     # kept out of state_dict(), children() and export
 
+    def __getstate__(self) -> dict:
+        """Pickled and copied without the trace (TorchScript does not pickle); call trace_for_cpu again if needed."""
+        return {**self.__dict__, "_traced": None}
+
     def forward(self, spec: Tensor, lengths: Tensor | None = None) -> Tensor:
         """`lengths=None`: every item fills all frames (the path exported to ONNX and TorchScript)."""
         if lengths is not None and not torch.jit.is_tracing() and bool((lengths == spec.shape[-1]).all()):
