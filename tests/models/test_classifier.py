@@ -70,55 +70,6 @@ def test_folding_batch_norm_keeps_outputs_and_forbids_training():
         model.train()
 
 
-@pytest.mark.parametrize("head", HEADS)
-@pytest.mark.parametrize("bidirectional", [False, True])
-def test_cpu_trace_gives_the_eager_outputs_for_any_batch_and_length(head, bidirectional):
-    model = _model(head, bidirectional)
-    spec, short = torch.randn(3, 40, 77), torch.randn(1, 40, 9)
-    padded_spec, lengths = torch.randn(2, 40, 60), torch.tensor([60, 33])
-    with torch.no_grad():
-        eager_full, eager_short, eager_padded = model(spec), model(short), model(padded_spec, lengths)
-        keys = list(model.state_dict())
-        model.trace_for_cpu()                       # traced on a (1, 40, 32) example
-        assert list(model.state_dict()) == keys     # the trace is not part of the weights
-        torch.testing.assert_close(model(spec), eager_full, atol=1e-6, rtol=1e-5)
-        torch.testing.assert_close(model(spec, torch.full((3,), 77)), eager_full, atol=1e-6, rtol=1e-5)
-        torch.testing.assert_close(model(padded_spec, lengths), eager_padded, atol=1e-6, rtol=1e-5)
-        torch.testing.assert_close(model(short), eager_short, atol=1e-6, rtol=1e-5)
-
-
-def test_a_traced_model_still_pickles_and_copies_without_its_trace():
-    import copy
-    import pickle
-    model = _model()
-    model.trace_for_cpu()
-    spec = torch.randn(1, 40, 40)
-    for twin in (pickle.loads(pickle.dumps(model)), copy.deepcopy(model)):
-        assert twin._traced is None and model._traced is not None
-        torch.testing.assert_close(twin(spec), model(spec))
-
-
-def test_cpu_trace_runs_unpadded_batches_and_leaves_padded_ones_and_training_to_the_eager_path(monkeypatch):
-    model = _model()
-    model.trace_for_cpu()
-    spec = torch.randn(2, 40, 50)
-    with torch.no_grad():
-        before = model(spec)
-        model.head.out.bias += 1.0                  # the trace shares the network's weights
-        torch.testing.assert_close(model(spec), before + 1.0)
-
-    def no_python(*args, **kwargs):
-        raise AssertionError("the eager encoder ran")
-    monkeypatch.setattr(model.encoder, "forward", no_python)
-    with torch.no_grad():
-        model(spec)                                 # unpadded: the trace, no Python encoder
-        with pytest.raises(AssertionError, match="eager encoder"):
-            model(spec, torch.tensor([50, 30]))     # padded: masks and packing, the eager path
-    model.train()
-    with pytest.raises(AssertionError, match="eager encoder"):
-        model(spec)                                 # training: eager (dropout on, gradients)
-
-
 def test_bidirectional_last_state_sees_the_start_of_the_sequence():
     # A unidirectional "last" head cannot tell sequences apart that differ only at the start once
     # the LSTM has forgotten; a bidirectional one reads the start directly through its backward pass.

@@ -174,3 +174,84 @@ def test_a_bundle_with_trim_db_cuts_quiet_edges_before_classifying(tone_run):
     torch.testing.assert_close(classify.classify_waveforms(trimming, [padded]),
                                classify.classify_waveforms(trimming, [clip]), atol=0.02, rtol=0)
     assert "trimmed of sound more than 30 dB below its peak" in classify.model_card(trimming.cfg, bundle.labels, {})
+
+
+FRONT_ENDS = {
+    "mel, peak": dict(kind="mel", n_mels=40, normalize="peak"),
+    "mel, per-bin normalised": dict(kind="mel", n_mels=40, normalize="utterance"),
+    "mfcc, mean removed": dict(kind="mfcc", n_mels=40, n_mfcc=20, normalize="utterance_mean"),
+    "stft, per frame, log": dict(kind="stft", scale="log", normalize="frame"),
+}
+
+
+def _untrained(front_end: dict, fold: bool = True) -> classify.Classifier:
+    features = classify.SpectrogramConfig(sample_rate=8000, n_fft=256, hop_length=80, **front_end)
+    cfg = classify.ClassifyConfig(features=features, model=classify.ClassifierConfig(
+        encoder=classify.EncoderConfig(num_bins=features.num_bins, channels=(4, 8), time_pool=(2, 2), out_dim=16)))
+    torch.manual_seed(0)
+    model = classify.build_model(cfg, ["a", "b", "c"]).eval()
+    if fold:
+        model.net.encoder.fold_batch_norm()
+    return model
+
+
+@pytest.mark.parametrize("front_end", FRONT_ENDS.values(), ids=FRONT_ENDS.keys())
+def test_the_cpu_trace_gives_the_eager_outputs_for_any_front_end_batch_and_length(front_end):
+    model = _untrained(front_end)
+    batch, short = 0.1 * torch.randn(3, 5601), 0.1 * torch.randn(1, 400)      # traced on one 0.5 s clip
+    padded, lengths = 0.1 * torch.randn(2, 4000), torch.tensor([4000, 2222])
+    with torch.no_grad():
+        eager = [model(batch), model(short), model(padded, lengths)]
+        keys = list(model.state_dict())
+        model.trace_for_cpu()
+        assert model._traced is not None and list(model.state_dict()) == keys    # the trace is not in the weights
+        traced = [model(batch, torch.full((3,), 5601)), model(short), model(padded, lengths)]
+    for got, expected in zip(traced, eager):
+        torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
+
+
+def test_the_cpu_trace_runs_unpadded_batches_and_leaves_padded_ones_and_training_eager(monkeypatch):
+    model = _untrained(FRONT_ENDS["mel, peak"], fold=False)
+    model.trace_for_cpu()
+    clips = 0.1 * torch.randn(2, 3000)
+    with torch.no_grad():
+        before = model(clips)
+        model.net.head.out.bias += 1.0                    # the trace shares the network's weights
+        torch.testing.assert_close(model(clips), before + 1.0)
+
+    def no_python(*args, **kwargs):
+        raise AssertionError("the eager front end ran")
+    monkeypatch.setattr(model.frontend, "forward", no_python)
+    with torch.no_grad():
+        model(clips, torch.tensor([3000, 3000]))         # unpadded: the trace, no Python front end
+        with pytest.raises(AssertionError, match="eager front end"):
+            model(clips, torch.tensor([3000, 1000]))     # padded: masks and packing, eager
+    model.train()
+    with pytest.raises(AssertionError, match="eager front end"):
+        model(clips)                                     # training: eager (dropout, gradients)
+
+
+def test_a_traced_classifier_pickles_and_copies_without_its_trace_and_cqt_is_not_traced():
+    import copy
+    import pickle
+    model = _untrained(FRONT_ENDS["mel, peak"])
+    model.trace_for_cpu()
+    clip = 0.1 * torch.randn(1, 2000)
+    for twin in (pickle.loads(pickle.dumps(model)), copy.deepcopy(model)):
+        assert twin._traced is None and model._traced is not None
+        torch.testing.assert_close(twin(clip), model(clip))
+    features = classify.SpectrogramConfig(kind="cqt", sample_rate=8000, hop_length=128, fmin=60.0, n_bins=48)
+    cfg = classify.ClassifyConfig(features=features, model=classify.ClassifierConfig(
+        encoder=classify.EncoderConfig(num_bins=48, channels=(4, 8), time_pool=(2, 2), out_dim=16)))
+    cqt = classify.build_model(cfg, ["a", "b"]).eval()
+    cqt.trace_for_cpu()                                  # librosa runs in its front end: stays eager
+    assert cqt._traced is None
+
+
+def test_a_loaded_bundle_is_traced_on_the_cpu(tone_run):
+    bundle = tasks.load(tone_run.bundle_dir)
+    assert bundle.model._traced is not None
+    clip = torch.from_numpy(tone(800.0, 0.6, 8000))
+    probs = classify.classify_waveforms(bundle, [clip])
+    object.__setattr__(bundle.model, "_traced", None)
+    torch.testing.assert_close(classify.classify_waveforms(bundle, [clip]), probs, atol=1e-6, rtol=1e-5)

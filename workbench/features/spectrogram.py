@@ -199,21 +199,21 @@ class Spectrogram(nn.Module):
             raise TypeError(f"waveform must be a float tensor, got {waveform.dtype}")
         lead = waveform.shape[:-1]
         x = waveform.reshape(-1, waveform.shape[-1])  # (N, samples): leading dims flattened
-        if lengths is None:
-            lengths = torch.full((x.shape[0],), x.shape[-1], dtype=torch.long, device=x.device)
-        else:
+        frame_mask = None  # (N, n_frames) True on valid frames; None: every frame valid, no masks
+        if lengths is not None:
             lengths = self._check_lengths(lengths, lead, x.shape[-1]).reshape(-1).to(x.device)
-        frame_mask = self._frame_mask(lengths, x.shape[-1])  # (N, n_frames) True on valid frames
-        padded = not bool(frame_mask.all())  # False for a long file or equal-length clips: masks skipped
+            frame_mask = self._frame_mask(lengths, x.shape[-1])
+            if bool(frame_mask.all()):  # a long file or equal-length clips: masks skipped
+                frame_mask = None
         if self.cfg.kind == "cqt":
             spec = self._cqt_power(x, lengths)
         else:
             spec = self._stft_power(x, lengths)
-        spec = self._scale(spec, frame_mask, padded)
+        spec = self._scale(spec, frame_mask)
         if self.cfg.kind == "mfcc":
             spec = torch.matmul(self.dct.to(spec.dtype), spec)  # (N, n_mfcc, n_frames)
         spec = self._normalize(spec, frame_mask)
-        if padded:  # zero the padded frames
+        if frame_mask is not None:  # zero the padded frames
             spec = spec.masked_fill(~frame_mask[:, None, :], 0.0)
         return spec.reshape(*lead, *spec.shape[-2:])  # (..., num_bins, n_frames)
 
@@ -230,10 +230,10 @@ class Spectrogram(nn.Module):
         valid = num_frames(lengths, self.cfg)
         return torch.arange(total, device=lengths.device) < valid[:, None]
 
-    def _stft_power(self, x: Tensor, lengths: Tensor) -> Tensor:
-        """|STFT|^power (N, n_fft//2+1, n_frames), mel-filtered for mel/mfcc."""
+    def _stft_power(self, x: Tensor, lengths: Tensor | None) -> Tensor:
+        """|STFT|^power (N, n_fft//2+1, n_frames), mel-filtered for mel/mfcc. lengths None: all valid."""
         cfg = self.cfg
-        if bool((lengths < x.shape[-1]).any()):  # zero past each length so padding content never leaks
+        if lengths is not None and bool((lengths < x.shape[-1]).any()):  # zero past each length: padding never leaks
             keep = torch.arange(x.shape[-1], device=x.device) < lengths[:, None]
             x = x * keep
         stft = torch.stft(x, cfg.n_fft, hop_length=cfg.hop_length, win_length=cfg.win_length or cfg.n_fft,
@@ -251,9 +251,11 @@ class Spectrogram(nn.Module):
             spec = torch.matmul(self.mel_fb.to(spec.dtype), spec)  # (N, n_mels, n_frames)
         return spec
 
-    def _cqt_power(self, x: Tensor, lengths: Tensor) -> Tensor:
+    def _cqt_power(self, x: Tensor, lengths: Tensor | None) -> Tensor:
         """|CQT|^power (N, n_bins, n_frames) by librosa on the CPU, each item on its valid samples only."""
         cfg = self.cfg
+        if lengths is None:
+            lengths = torch.full((x.shape[0],), x.shape[-1], dtype=torch.long)
         total = num_frames(x.shape[-1], cfg)
         out = np.zeros((x.shape[0], cfg.n_bins, total), dtype=np.float32 if x.dtype != torch.float64 else np.float64)
         signal = x.detach().cpu().numpy()
@@ -269,7 +271,7 @@ class Spectrogram(nn.Module):
             out[i, :, : cqt.shape[-1]] = np.abs(cqt) ** cfg.power
         return torch.from_numpy(out).to(x.device)
 
-    def _scale(self, spec: Tensor, frame_mask: Tensor, padded: bool) -> Tensor:
+    def _scale(self, spec: Tensor, frame_mask: Tensor | None) -> Tensor:
         """db: (10 * 2 / power) * log10, floored at top_db below each item's own valid maximum."""
         cfg = self.cfg
         if cfg.scale == "linear":
@@ -280,20 +282,22 @@ class Spectrogram(nn.Module):
         db = (20.0 / cfg.power) * torch.log10(spec.clamp_min(amin))
         if cfg.top_db is None:
             return db
-        valid = db.masked_fill(~frame_mask[:, None, :], -math.inf) if padded else db
+        valid = db if frame_mask is None else db.masked_fill(~frame_mask[:, None, :], -math.inf)
         floor = valid.amax(dim=(-2, -1), keepdim=True) - cfg.top_db
         db = torch.maximum(db, floor)  # empty items: max(-inf)=-inf leaves db as is
         if cfg.normalize == "peak":  # dB above the floor: level gone, shape kept (here, where the floor is known)
             return torch.nan_to_num(db - floor, posinf=0.0)   # an item without valid frames: all zero
         return db
 
-    def _normalize(self, spec: Tensor, frame_mask: Tensor) -> Tensor:
-        # "peak" is done in _scale, which knows each item's floor
+    def _normalize(self, spec: Tensor, frame_mask: Tensor | None) -> Tensor:
+        # "peak" is done in _scale, which knows each item's floor; frame_mask None: every frame valid
         if self.cfg.normalize == "frame":  # each frame: zero mean, unit variance across bins
             mean = spec.mean(dim=-2, keepdim=True)
             var = spec.var(dim=-2, unbiased=False, keepdim=True)
             return (spec - mean) / torch.sqrt(var + NORM_EPS)
         if self.cfg.normalize in ("utterance", "utterance_mean"):  # each bin, over valid frames
+            if frame_mask is None:
+                frame_mask = torch.ones_like(spec[:, 0], dtype=torch.bool)  # (N, n_frames)
             mask = frame_mask[:, None, :].to(spec.dtype)  # (N, 1, n_frames)
             count = mask.sum(dim=-1, keepdim=True).clamp_min(1.0)
             mean = (spec * mask).sum(dim=-1, keepdim=True) / count
