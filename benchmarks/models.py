@@ -3,7 +3,7 @@
 Uses the shipped spoken-digits bundle when it exists, else a freshly built classifier with the
 default ClassifyConfig (same architecture, random weights: the speed is the same). One-second clips
 at the bundle's sample rate through `classify.classify_waveforms` (trim when the bundle has one, padding,
-features, model, softmax), batch 1 and batch 32, one thread,
+features, model, softmax; on the CPU the loaded bundle's TorchScript trace), batch 1 and batch 32, one thread,
 inference mode; on CUDA too when there is a device. Training: steps per second of
 `workbench.train.train_step` (the task's loss with features, SpecAugment and frequency warp, backward,
 per-layer gradient norms, clipping, AdamW) on batches of 32 such clips, on one CPU thread (how the
