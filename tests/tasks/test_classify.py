@@ -176,6 +176,26 @@ def test_a_bundle_with_trim_db_cuts_quiet_edges_before_classifying(tone_run):
     assert "trimmed of sound more than 30 dB below its peak" in classify.model_card(trimming.cfg, bundle.labels, {})
 
 
+@pytest.mark.parametrize("trim_training", [True, False])
+def test_trim_training_false_trims_only_the_clips_being_classified(tone_data, tmp_path, monkeypatch, trim_training):
+    from tests.tasks.conftest import tiny_config
+    trimmed = []
+    monkeypatch.setattr(classify, "trim_silence", lambda w, rate, db: trimmed.append(w.shape[0]) or w)
+    examples = find_examples(tone_data / "manifest.csv")
+    cfg = dataclasses.replace(tiny_config(epochs=1), trim_db=30.0, trim_training=trim_training)
+    report = classify.train(cfg, examples, tmp_path / "run", torch.device("cpu"), test_groups=["dee"])
+    num_test = sum(e.group == "dee" for e in examples)
+    assert len(trimmed) == (len(examples) if trim_training else num_test) and report.test.n == num_test
+    card = (tmp_path / "run" / "model" / "README.md").read_text()
+    assert ("in training and at inference" in card) == trim_training
+    assert ("training clips were not" in card) == (not trim_training)
+    bundle = tasks.load(tmp_path / "run" / "model")
+    assert bundle.cfg.trim_training == trim_training and bundle.cfg.trim_db == 30.0
+    trimmed.clear()
+    classify.classify_waveforms(bundle, [torch.zeros(4000) + 0.1])
+    assert trimmed == [4000]                                    # inference trims either way
+
+
 FRONT_ENDS = {
     "mel, peak": dict(kind="mel", n_mels=40, normalize="peak"),
     "mel, per-bin normalised": dict(kind="mel", n_mels=40, normalize="utterance"),

@@ -64,6 +64,7 @@ class ClassifyConfig:
     max_duration_s: float = 4.0     # longer training clips are cut to this
     label_smoothing: float = 0.0
     trim_db: float | None = None    # cut leading/trailing audio quieter than this many dB below the peak (train and inference)
+    trim_training: bool = True      # trim the training and validation clips too; False: only clips being classified
 
     def __post_init__(self) -> None:
         if self.features.num_bins != self.model.encoder.num_bins:
@@ -361,7 +362,8 @@ def train(
     decoded = {}
     for name, subset in (("train", train_set), ("val", val_set), ("test", test_set)):
         items, bad = decode_examples(subset, sample_rate, cfg.max_duration_s, workers=2)
-        decoded[name] = [(e, prepare(w, cfg)) for e, w in items]
+        trim = name == "test" or cfg.trim_training          # the test split is classified like any clip
+        decoded[name] = [(e, prepare(w, cfg) if trim else w) for e, w in items]
         failures += bad
     if not decoded["train"] or not decoded["val"]:
         raise ConfigError(f"{run_dir}: no readable training or validation examples ({len(failures)} unreadable)")
@@ -441,7 +443,9 @@ def model_card(cfg: ClassifyConfig, labels: list[str], metrics: dict, notes: str
         f"- Features: {f.kind}, {f.num_bins} bins, {f.sample_rate} Hz, n_fft {f.n_fft}, hop {f.hop_length} "
         f"({f.frame_rate:g} frames/s), scale {f.scale}, normalisation {f.normalize}."
         + (f" Each clip is first trimmed of sound more than {cfg.trim_db:g} dB below its peak at its ends "
-           "(in training and at inference)." if cfg.trim_db is not None else ""),
+           + ("(in training and at inference)." if cfg.trim_training else
+              "when it is classified (at inference and in the evaluations below; training clips were not).")
+           if cfg.trim_db is not None else ""),
         f"- CNN encoder: channels {list(cfg.model.encoder.channels)}, time pooling {list(cfg.model.encoder.time_pool)}; "
         f"{cfg.model.recurrent.kind.upper()} hidden {cfg.model.recurrent.hidden_size} x {cfg.model.recurrent.num_layers} "
         f"layer(s), {'bidirectional' if cfg.model.recurrent.bidirectional else 'unidirectional'}; head: {cfg.model.head}.",
