@@ -85,8 +85,9 @@ EQ_DB, EQ_PROB, STRETCH_PROB, STRETCH = 12.0, 0.8, 0.8, (0.8, 1.25)
 # then checked on this recipe's ten (two seeds), the same models with and without it:
 # seed 0 0.951 -> 0.954 (jackson 0.972, lucas 0.944 -> 0.962, nicolas 0.922, theo 0.964 -> 0.960,
 # yweweler 0.952), train.seed=1 0.928 -> 0.937 (jackson 0.952 -> 0.980, lucas 0.954 -> 0.958, nicolas
-# 0.862 -> 0.866, theo 0.962 -> 0.956, yweweler 0.912 -> 0.924). Trimming the training clips as well
-# was worse (0.944 over five folds, below).
+# 0.862 -> 0.866, theo 0.962 -> 0.956, yweweler 0.912 -> 0.924), train.seed=2 0.935 -> 0.940 (jackson
+# 0.990 -> 0.982, lucas 0.924 -> 0.968, nicolas 0.890 -> 0.892, theo 0.932 -> 0.924, yweweler 0.938 ->
+# 0.932). Trimming the training clips as well was worse (0.944 over five folds, below).
 TRIM_AT_INFERENCE_DB = 30.0
 
 # The synthetic takes' engines (festival's voices were screened and not adopted, below).
