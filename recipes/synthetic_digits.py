@@ -149,17 +149,14 @@ def make_synthetic_digits(out: Path, per_digit: int = 80, seed: int = 0, engines
                     voice = f"{rng.choice(accent_set)}+{rng.choice(variant_set)}"
                     rate_wpm, pitch = rng.randint(110, 210), rng.randint(15, 85)
                     group, say = f"espeak-{voice}", lambda word: speak(word, voice, rate_wpm, pitch, Path(tmp))
-                elif engine == "flite":
-                    voice = rng.choice(FLITE_VOICES)
+                else:                 # flite and festival: a voice, a duration stretch and a mean pitch
+                    voice = rng.choice(FLITE_VOICES if engine == "flite" else FESTIVAL_VOICES)
                     stretch, f0_hz = rng.uniform(0.75, 1.35), rng.uniform(85.0, 230.0)
-                    group = f"flite-{voice}-{n:03d}"
-                    say = lambda word: speak_flite(word, voice, stretch, f0_hz, Path(tmp))  # noqa: E731
-                else:
-                    voice = rng.choice(FESTIVAL_VOICES)
-                    stretch, f0_hz = rng.uniform(0.75, 1.35), rng.uniform(85.0, 230.0)
-                    group = f"festival-{voice}-{n:03d}"
-                    takes = dict(zip(WORDS, speak_festival(WORDS, voice, stretch, f0_hz, Path(tmp))))
-                    say = takes.__getitem__
+                    group = f"{engine}-{voice}-{n:03d}"
+                    if engine == "flite":
+                        say = lambda word: speak_flite(word, voice, stretch, f0_hz, Path(tmp))  # noqa: E731
+                    else:             # one festival process says all ten words
+                        say = dict(zip(WORDS, speak_festival(WORDS, voice, stretch, f0_hz, Path(tmp)))).__getitem__
                 for digit, word in enumerate(WORDS):
                     if engine == "espeak" and variants and accents.random() < variants:
                         word = f"[[{accents.choice(PRONUNCIATIONS[digit][1:])}]]"
