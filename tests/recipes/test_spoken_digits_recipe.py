@@ -1,9 +1,16 @@
 """recipes/spoken_digits.py: what goes into the shipped model's card."""
 
+import shutil
 from pathlib import Path
 
-from recipes.spoken_digits import loso_markdown, recipe_config, top_confusions
+import pytest
+
+from recipes.spoken_digits import confidence_bins, loso_confidence, loso_markdown, recipe_config, top_confusions
 from workbench import tasks
+from workbench.data import Example
+from workbench.tasks import classify
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
 
 
 def test_top_confusions_lists_the_most_frequent_errors_first():
@@ -27,5 +34,43 @@ def test_loso_table_has_every_speaker_the_mean_and_the_limits():
 
 
 def test_the_shipped_model_was_made_by_this_recipe():
-    bundle = tasks.load(Path(__file__).resolve().parents[2] / "assets" / "models" / "spoken-digits")
+    bundle = tasks.load(ASSETS / "models" / "spoken-digits")
     assert bundle.cfg == recipe_config(bundle.cfg.train.epochs)   # same features, network, training and averaging
+
+
+def test_confidence_bins_split_the_answers_by_top_probability():
+    top = [0.3, 0.55, 0.65, 0.8, 0.9, 0.99, 1.0, 0.95]
+    right = [False, True, False, True, True, True, True, False]
+    rows = confidence_bins(top, right)
+    assert [r["range"] for r in rows] == ["below 0.5", "0.5 to 0.7", "0.7 to 0.9", "0.9 or more"]
+    assert [r["share"] for r in rows] == [1 / 8, 2 / 8, 1 / 8, 4 / 8]
+    assert [r["accuracy"] for r in rows] == [0.0, 0.5, 1.0, 0.75]
+    assert confidence_bins([0.95], [True])[0] == {"range": "below 0.5", "share": 0.0, "accuracy": None}
+    assert confidence_bins([], []) == []
+
+
+def test_the_loso_card_shows_the_confidence_table_when_there_is_one():
+    loso = {"speakers": {"ann": {"n": 4, "accuracy": 0.75, "macro_f1": 0.7}}, "mean_accuracy": 0.75, "min_accuracy": 0.75,
+            "confidence": {"n": 4, "bins": confidence_bins([0.4, 0.92, 0.97, 0.99], [False, True, True, True])}}
+    text = loso_markdown(loso)
+    assert "| below 0.5 | 0.250 | 0.0000 |" in text and "| 0.5 to 0.7 | 0.000 | n/a |" in text
+    assert "| 0.9 or more | 0.750 | 1.0000 |" in text and text.index("0.9 or more") < text.index("## Limits")
+    assert "| top probability |" not in loso_markdown({**loso, "confidence": None})
+
+
+def test_loso_confidence_classifies_each_speaker_with_its_own_fold_model(tmp_path):
+    samples = sorted((ASSETS / "samples").glob("digit_*_*_*.wav"))      # digit_<label>_<speaker>_<n>.wav
+    examples = [Example(str(p), p.stem.split("_")[1], p.stem.split("_")[2]) for p in samples]
+    speakers = sorted({e.group for e in examples})
+    assert loso_confidence(tmp_path, examples, speakers) is None           # no fold models: no table
+    for speaker in speakers:
+        shutil.copytree(ASSETS / "models" / "spoken-digits", tmp_path / f"loso-{speaker}" / "model")
+    bundle = tasks.load(ASSETS / "models" / "spoken-digits")
+    direct = [classify.predict(bundle, e.path) for e in examples]
+    table = loso_confidence(tmp_path, examples, speakers)
+    assert table["n"] == len(examples) == 10
+    assert sum(r["share"] for r in table["bins"]) == pytest.approx(1.0)
+    confident = sum(max(d.probabilities.values()) >= 0.9 for d in direct)
+    assert table["bins"][-1]["share"] == pytest.approx(confident / 10)
+    right = sum(d.label == e.label for d, e in zip(direct, examples) if max(d.probabilities.values()) >= 0.9)
+    assert table["bins"][-1]["accuracy"] == pytest.approx(right / confident)
