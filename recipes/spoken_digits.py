@@ -256,22 +256,6 @@ def loso_markdown(loso: dict) -> str:
     return "\n".join(lines)
 
 
-CONFIDENCE_EDGES = (0.5, 0.7, 0.9)
-
-
-def confidence_bins(top: list[float], right: list[bool], edges: tuple[float, ...] = CONFIDENCE_EDGES) -> list[dict]:
-    """Answers grouped by their top probability (bins between `edges`): each bin's share of clips and accuracy."""
-    if not top:
-        return []
-    bounds = [0.0, *edges, float("inf")]
-    rows = []
-    for low, high in zip(bounds, bounds[1:]):
-        kept = [r for t, r in zip(top, right) if low <= t < high]
-        name = f"below {high:g}" if low == 0.0 else f"{low:g} or more" if high == float("inf") else f"{low:g} to {high:g}"
-        rows.append({"range": name, "share": len(kept) / len(top), "accuracy": sum(kept) / len(kept) if kept else None})
-    return rows
-
-
 def loso_confidence(runs: Path, examples, speakers: list[str]) -> dict | None:
     """Classify each held-out speaker's recordings with its fold's model (`runs/loso-<speaker>/model`, as
     written by `run_loso`) and bin the answers by confidence; None when a fold's model is missing."""
@@ -286,7 +270,7 @@ def loso_confidence(runs: Path, examples, speakers: list[str]) -> dict | None:
             if outcome.ok:
                 top.append(max(outcome.value.probabilities.values()))
                 right.append(outcome.value.label == example.label)
-    return {"n": len(top), "bins": confidence_bins(top, right)}
+    return {"n": len(top), "bins": classify.confidence_bins(top, right)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -335,6 +335,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         print(f"accuracy {result['accuracy']:.4f}  macro-F1 {result['macro_f1']:.4f}  n {result['n']}")
         for label, row in result["per_class"].items():
             print(f"  {label:>12}  precision {row['precision']:.3f}  recall {row['recall']:.3f}  support {row['support']}")
+        print("by the probability of the answer:")
+        for row in result["confidence"]:
+            accuracy = f"{row['accuracy']:.3f}" if row["accuracy"] is not None else "n/a"
+            print(f"  {row['range']:>12}  {row['share']:6.1%} of files  accuracy {accuracy}")
     for failure in result["failures"]:
         print(f"{PROG}: error: {failure['path']}: {failure['error']}", file=sys.stderr)
     return 1 if result["failures"] else 0

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from recipes.spoken_digits import confidence_bins, loso_confidence, loso_markdown, recipe_config, top_confusions
+from recipes.spoken_digits import loso_confidence, loso_markdown, recipe_config, top_confusions
 from workbench import tasks
 from workbench.data import Example
 from workbench.tasks import classify
@@ -38,20 +38,9 @@ def test_the_shipped_model_was_made_by_this_recipe():
     assert bundle.cfg == recipe_config(bundle.cfg.train.epochs)   # same features, network, training and averaging
 
 
-def test_confidence_bins_split_the_answers_by_top_probability():
-    top = [0.3, 0.55, 0.65, 0.8, 0.9, 0.99, 1.0, 0.95]
-    right = [False, True, False, True, True, True, True, False]
-    rows = confidence_bins(top, right)
-    assert [r["range"] for r in rows] == ["below 0.5", "0.5 to 0.7", "0.7 to 0.9", "0.9 or more"]
-    assert [r["share"] for r in rows] == [1 / 8, 2 / 8, 1 / 8, 4 / 8]
-    assert [r["accuracy"] for r in rows] == [0.0, 0.5, 1.0, 0.75]
-    assert confidence_bins([0.95], [True])[0] == {"range": "below 0.5", "share": 0.0, "accuracy": None}
-    assert confidence_bins([], []) == []
-
-
 def test_the_loso_card_shows_the_confidence_table_when_there_is_one():
     loso = {"speakers": {"ann": {"n": 4, "accuracy": 0.75, "macro_f1": 0.7}}, "mean_accuracy": 0.75, "min_accuracy": 0.75,
-            "confidence": {"n": 4, "bins": confidence_bins([0.4, 0.92, 0.97, 0.99], [False, True, True, True])}}
+            "confidence": {"n": 4, "bins": classify.confidence_bins([0.4, 0.92, 0.97, 0.99], [False, True, True, True])}}
     text = loso_markdown(loso)
     assert "| below 0.5 | 0.250 | 0.0000 |" in text and "| 0.5 to 0.7 | 0.000 | n/a |" in text
     assert "| 0.9 or more | 0.750 | 1.0000 |" in text and text.index("0.9 or more") < text.index("## Limits")

@@ -117,6 +117,21 @@ def test_evaluate_reports_figures_and_unreadable_files(tone_run, tone_data, tmp_
     assert len(result.failures) == 1 and "broken.wav" in result.failures[0].path
     assert sum(map(sum, result.confusion)) == 24
     assert set(result.per_class) == {"high", "low", "mid"}
+    # the answers grouped by their probability: the bins hold every answer and their accuracies add up
+    assert sum(row["share"] for row in result.confidence) == pytest.approx(1.0)
+    assert sum(row["share"] * (row["accuracy"] or 0) for row in result.confidence) == pytest.approx(result.accuracy)
+
+
+def test_confidence_bins_split_the_answers_by_top_probability():
+    top = [0.3, 0.55, 0.65, 0.8, 0.9, 0.99, 1.0, 0.95]
+    right = [False, True, False, True, True, True, True, False]
+    rows = classify.confidence_bins(top, right)
+    assert [r["range"] for r in rows] == ["below 0.5", "0.5 to 0.7", "0.7 to 0.9", "0.9 or more"]
+    assert [r["share"] for r in rows] == [1 / 8, 2 / 8, 1 / 8, 4 / 8]
+    assert [r["accuracy"] for r in rows] == [0.0, 0.5, 1.0, 0.75]
+    assert classify.confidence_bins([0.95], [True])[0] == {"range": "below 0.5", "share": 0.0, "accuracy": None}
+    assert classify.confidence_bins([], []) == []
+    assert classify.score([0, 1], [0, 0], ["a", "b"]).confidence == []        # no probabilities given, no bins
 
 
 def test_score_matches_hand_computed_figures():

@@ -33,6 +33,10 @@ def test_train_evaluate_classify_export_round_trip(tone_data, tmp_path, capsys):
     assert {"accuracy", "macro_f1", "n", "per_class", "confusion"} <= set(result) and result["n"] == 96
     assert (tmp_path / "eval" / "confusion.png").read_bytes()[:4] == b"\x89PNG"
     assert json.loads((tmp_path / "eval" / "confusion.json").read_text())["labels"] == ["high", "low", "mid"]
+    assert [row["range"] for row in result["confidence"]] == ["below 0.5", "0.5 to 0.7", "0.7 to 0.9", "0.9 or more"]
+    assert cli.main(["evaluate", "--model", str(run), "--data", str(tone_data / "manifest.csv")]) == 0
+    text = capsys.readouterr().out
+    assert "by the probability of the answer:" in text and "0.9 or more" in text and "of files  accuracy" in text
 
     assert cli.main(["export", "--model", str(run), "--format", "onnx", "--out", str(tmp_path / "m.onnx")]) == 0
     assert (tmp_path / "m.onnx").stat().st_size > 10_000

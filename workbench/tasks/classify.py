@@ -271,13 +271,33 @@ class Evaluation:
     per_class: dict[str, dict[str, float]]   # label -> precision, recall, f1, support
     confusion: list[list[int]]               # rows: true label, columns: predicted label
     failures: list[LoadFailure]
+    confidence: list[dict] = field(default_factory=list)   # `confidence_bins` of the answers, when their probabilities were given
 
     def to_dict(self) -> dict:
         return {**dataclasses.asdict(self), "failures": [dataclasses.asdict(f) for f in self.failures]}
 
 
-def score(true_ids: list[int], pred_ids: list[int], labels: list[str], failures: list[LoadFailure] = ()) -> Evaluation:
-    """Accuracy, macro-F1, per-class precision/recall and the confusion matrix (scikit-learn's definitions)."""
+CONFIDENCE_EDGES = (0.5, 0.7, 0.9)
+
+
+def confidence_bins(top: list[float], right: list[bool], edges: tuple[float, ...] = CONFIDENCE_EDGES) -> list[dict]:
+    """How far to trust an answer: answers grouped by their top probability (bins between `edges`),
+    each bin's share of the answers and its accuracy (None for an empty bin)."""
+    if not top:
+        return []
+    bounds = [0.0, *edges, float("inf")]
+    rows = []
+    for low, high in zip(bounds, bounds[1:]):
+        kept = [r for t, r in zip(top, right) if low <= t < high]
+        name = f"below {high:g}" if low == 0.0 else f"{low:g} or more" if high == float("inf") else f"{low:g} to {high:g}"
+        rows.append({"range": name, "share": len(kept) / len(top), "accuracy": sum(kept) / len(kept) if kept else None})
+    return rows
+
+
+def score(true_ids: list[int], pred_ids: list[int], labels: list[str], failures: list[LoadFailure] = (),
+          top_probs: list[float] | None = None) -> Evaluation:
+    """Accuracy, macro-F1, per-class precision/recall and the confusion matrix (scikit-learn's definitions);
+    with the answers' top probabilities, also their `confidence_bins`."""
     from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
     ids = list(range(len(labels)))
@@ -293,17 +313,27 @@ def score(true_ids: list[int], pred_ids: list[int], labels: list[str], failures:
         macro_f1=float(f1_score(true_ids, pred_ids, labels=present, average="macro", zero_division=0)),
         labels=list(labels), per_class=per_class,
         confusion=confusion_matrix(true_ids, pred_ids, labels=ids).tolist(), failures=list(failures),
+        confidence=confidence_bins(top_probs, [t == p for t, p in zip(true_ids, pred_ids)]) if top_probs else [],
     )
 
 
-def _predict_ids(model: Classifier, items: list[tuple[Example, Tensor]], device: torch.device, batch_size: int = 128) -> list[int]:
+def _predict(model: Classifier, items: list[tuple[Example, Tensor]], device: torch.device,
+             batch_size: int = 128) -> tuple[list[int], list[float]]:
+    """Each item's predicted label id and the probability given to it."""
     model.eval()
     preds: list[int] = []
+    tops: list[float] = []
     with torch.no_grad():
         for start in range(0, len(items), batch_size):
             batch = collate([(w, 0) for _, w in items[start:start + batch_size]]).to(device)
-            preds += model(batch.waveforms, batch.lengths).argmax(-1).tolist()
-    return preds
+            top, ids = torch.softmax(model(batch.waveforms, batch.lengths).float(), -1).max(-1)
+            preds += ids.tolist()
+            tops += top.tolist()
+    return preds, tops
+
+
+def _predict_ids(model: Classifier, items: list[tuple[Example, Tensor]], device: torch.device, batch_size: int = 128) -> list[int]:
+    return _predict(model, items, device, batch_size)[0]
 
 
 def evaluate(bundle: LoadedBundle, examples: list[Example]) -> Evaluation:
@@ -314,8 +344,8 @@ def evaluate(bundle: LoadedBundle, examples: list[Example]) -> Evaluation:
     items, failures = decode_examples(examples, bundle.cfg.features.sample_rate)
     items = [(e, prepare(w, bundle.cfg)) for e, w in items]
     index = {label: i for i, label in enumerate(bundle.labels)}
-    preds = _predict_ids(bundle.model, items, bundle.device)
-    return score([index[e.label] for e, _ in items], preds, bundle.labels, failures)
+    preds, tops = _predict(bundle.model, items, bundle.device)
+    return score([index[e.label] for e, _ in items], preds, bundle.labels, failures, tops)
 
 
 @dataclass(frozen=True)
@@ -390,7 +420,8 @@ def train(
     test = None
     if decoded["test"]:
         index = {label: i for i, label in enumerate(labels)}
-        test = score([index[e.label] for e, _ in decoded["test"]], _predict_ids(model, decoded["test"], device), labels)
+        preds, tops = _predict(model, decoded["test"], device)
+        test = score([index[e.label] for e, _ in decoded["test"]], preds, labels, top_probs=tops)
     groups = sorted({e.group or "" for e in test_set})
     counts = {name: len(items) for name, items in decoded.items()}
     metrics = {"best_epoch": result.best_epoch, "val": result.best_val, "counts": counts, "test_groups": groups,
