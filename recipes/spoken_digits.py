@@ -316,7 +316,6 @@ def main(argv: list[str] | None = None) -> int:
     loso_path = runs / "loso.json"
     if args.loso:
         loso = run_loso(cfg, examples, runs, device, args.jobs, args.threads)
-        loso["confidence"] = loso_confidence(runs, examples, list(loso["speakers"]))
         loso_path.parent.mkdir(parents=True, exist_ok=True)
         loso_path.write_text(json.dumps(loso, indent=2) + "\n")
     start = time.perf_counter()
@@ -335,7 +334,7 @@ def _publish(bundle_dir: Path, runs: Path, out: Path, seconds: float | None, arg
     cfg = from_dict(classify.ClassifyConfig, files.config["config"])
     loso_path = runs / "loso.json"
     loso = json.loads(loso_path.read_text()) if loso_path.exists() else None
-    if loso and not loso.get("confidence") and args.data:      # a run from before the confidence table: add it
+    if loso and not loso.get("confidence"):      # from the fold models; once per run (--card-only reuses it)
         loso["confidence"] = loso_confidence(runs, find_examples(args.data), list(loso["speakers"]))
         loso_path.write_text(json.dumps(loso, indent=2) + "\n")
     metrics = {**files.metrics, "loso": loso}

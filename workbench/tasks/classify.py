@@ -332,10 +332,6 @@ def _predict(model: Classifier, items: list[tuple[Example, Tensor]], device: tor
     return preds, tops
 
 
-def _predict_ids(model: Classifier, items: list[tuple[Example, Tensor]], device: torch.device, batch_size: int = 128) -> list[int]:
-    return _predict(model, items, device, batch_size)[0]
-
-
 def evaluate(bundle: LoadedBundle, examples: list[Example]) -> Evaluation:
     """Evaluate a loaded classifier on labelled examples; unreadable files are listed, not fatal."""
     unknown = sorted({e.label for e in examples} - set(bundle.labels))
@@ -410,7 +406,7 @@ def train(
         return DataLoader(train_ds, cfg.train.batch_size, shuffle=True, generator=order, collate_fn=collate)
 
     def validate(m: Classifier) -> dict[str, float]:
-        preds = _predict_ids(m, decoded["val"], device)
+        preds, _ = _predict(m, decoded["val"], device)
         result = score(val_ids, preds, labels)
         return {"accuracy": result.accuracy, "macro_f1": result.macro_f1}
 
