@@ -383,12 +383,15 @@ def _show_classification(outcome, args: argparse.Namespace) -> None:
             for s in segments:
                 print(f"  {s['start_s']:8.2f} - {s['end_s']:8.2f} s  {s['label']}  ({s['confidence']:.2f})")
     else:
-        top = outcome.value.top(args.top_k)
+        top, warning = outcome.value.top(args.top_k), outcome.value.warning
         if args.json:
             _print_json({"path": path, "label": outcome.value.label, "confidence": outcome.value.confidence,
-                         "probabilities": dict(top), "duration_s": outcome.value.duration_s})
+                         "probabilities": dict(top), "duration_s": outcome.value.duration_s}
+                        | ({"warning": warning} if warning else {}))
         else:
             print(f"{path}: {outcome.value.label}  " + "  ".join(f"{label} {p:.3f}" for label, p in top))
+        if warning:
+            print(f"{PROG}: warning: {path}: {warning}", file=sys.stderr)
 
 
 def _add_export(subparsers: argparse._SubParsersAction) -> None:

@@ -69,3 +69,20 @@ def test_classify_text_output_and_bad_model_dir(tone_run, tmp_path, capsys):
     assert cli.main(["classify", "--model", str(tmp_path), str(path)]) == 2
     err = capsys.readouterr().err
     assert "not a model bundle" in err and "Traceback" not in err
+
+
+def test_a_file_longer_than_any_training_clip_is_labelled_with_a_warning_that_points_to_the_timeline(
+        tone_run, tmp_path, capsys):
+    short, long = tmp_path / "short.wav", tmp_path / "long.flac"
+    soundfile.write(short, tone(300.0, 0.5, 8000), 8000)
+    soundfile.write(long, tone(300.0, 6.0, 8000), 8000)        # the tone model's clips were cut to 4 s
+    assert cli.main(["classify", "--model", str(tone_run.bundle_dir), "--json", str(short), str(long)]) == 0
+    captured = capsys.readouterr()
+    records = {r["path"].rsplit("/", 1)[1]: r for r in _json_lines(captured.out)}
+    assert "warning" not in records["short.wav"]
+    assert records["long.flac"]["label"] == "low"              # still answered, with the caveat beside it
+    assert "6.0 s long" in records["long.flac"]["warning"] and "--timeline" in records["long.flac"]["warning"]
+    assert cli.main(["classify", "--model", str(tone_run.bundle_dir), str(long)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith(f"{long}: low")
+    assert f"warning: {long}: 6.0 s long" in captured.err and "short" not in captured.err

@@ -51,3 +51,10 @@ def test_timeline_of_the_long_sample_matches_the_spoken_digits(digits):
     assert [s.label for s in segments] == [true["label"] for true in truth]
     for seg, true in zip(segments, truth):
         assert abs(seg.start_s - true["start_s"]) < 0.15 and abs(seg.end_s - true["end_s"]) < 0.15
+
+
+def test_one_label_for_the_long_sample_comes_with_a_warning_and_a_clip_without(digits):
+    long = classify.predict(digits, SAMPLES / "digits_sequence.wav")
+    assert long.duration_s > digits.cfg.max_duration_s and "timeline" in long.warning
+    clip = classify.predict(digits, SAMPLES / "digit_0_jackson_0.wav")
+    assert clip.label == "0" and clip.warning is None

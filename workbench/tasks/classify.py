@@ -138,6 +138,7 @@ class Classification:
     confidence: float
     probabilities: dict[str, float]     # label -> probability, all labels
     duration_s: float
+    warning: str | None = None          # set when the answer is unlikely to mean much (see long_file_warning)
 
     def top(self, k: int) -> list[tuple[str, float]]:
         return sorted(self.probabilities.items(), key=lambda kv: -kv[1])[:k]
@@ -210,10 +211,26 @@ def _read_clip(bundle: LoadedBundle, path: str | Path) -> Audio:
     return audio
 
 
+def long_file_warning(cfg: ClassifyConfig, duration_s: float) -> str | None:
+    """Why one label for a whole file of `duration_s` seconds may mean little, or None.
+
+    A classifier gives one label per file. It never saw a training clip longer than
+    `cfg.max_duration_s` (longer ones are cut to it), so a longer file most likely holds several
+    events, and its one label is the model's best guess at a mixture: the timeline labels it window
+    by window instead.
+    """
+    if duration_s <= cfg.max_duration_s:
+        return None
+    return (f"{duration_s:.1f} s long, but the model was trained on clips of at most {cfg.max_duration_s:g} s "
+            "and gives one label for the whole file; for a recording of several events use the timeline "
+            "(`workbench classify --timeline`)")
+
+
 def _classification(bundle: LoadedBundle, path: str | Path, probs: Tensor, duration_s: float) -> Classification:
     best = int(probs.argmax())
     return Classification(str(path), bundle.labels[best], float(probs[best]),
-                          {label: float(p) for label, p in zip(bundle.labels, probs)}, duration_s)
+                          {label: float(p) for label, p in zip(bundle.labels, probs)}, duration_s,
+                          long_file_warning(bundle.cfg, duration_s))
 
 
 def predict(bundle: LoadedBundle, path: str | Path) -> Classification:
