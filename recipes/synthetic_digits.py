@@ -8,9 +8,11 @@ and female voice variants, and Flite's voices (awb, rms and slt are built from r
 real speakers: Scottish English, US male, US female; kal16 is a US diphone voice), each at random
 speaking rates and pitches. They are 8 kHz mono WAVs trimmed of silence like FSDD's, listed in
 `manifest.csv` (path,label,group) with one group per voice setting so that splits keep a voice on
-one side; every group starts with its engine's name ("espeak-", "flite-", "festival-"). Festival
-adds two voices Flite lacks (ked, a US male diphone voice, and slt as an HTS voice). Needs the
-Debian packages espeak-ng, flite, and festival with festvox-kdlpc16k and festvox-us-slt-hts.
+one side; every group starts with its engine's name ("espeak-", "flite-", "festival-", "accented-").
+Festival adds two voices Flite lacks (ked, a US male diphone voice, and slt as an HTS voice). The
+"accented" engine is espeak-ng's voices of 17 other languages saying the digits as their speakers
+say them in English (`ACCENTED_WORDS`). Needs the Debian packages espeak-ng, flite, and festival
+with festvox-kdlpc16k and festvox-us-slt-hts.
 Deterministic for a --seed.
 """
 
@@ -48,9 +50,10 @@ FLITE_VOICES = ["awb", "rms", "slt", "kal16"]
 # Festival's English voices that Flite lacks: ked (a US male diphone voice) and slt as an HTS
 # (statistical parametric) voice, a different vocoder over the same US female speaker as Flite's slt.
 FESTIVAL_VOICES = ["ked_diphone", "cmu_us_slt_arctic_hts"]
-ENGINES = ("espeak", "flite", "festival")
-PROGRAMS = {"espeak": "espeak-ng", "flite": "flite", "festival": "festival"}
-APT_PACKAGES = {"espeak": "espeak-ng", "flite": "flite", "festival": "festival festvox-kdlpc16k festvox-us-slt-hts"}
+ENGINES = ("espeak", "flite", "festival", "accented")
+PROGRAMS = {"espeak": "espeak-ng", "flite": "flite", "festival": "festival", "accented": "espeak-ng"}
+APT_PACKAGES = {"espeak": "espeak-ng", "flite": "flite", "festival": "festival festvox-kdlpc16k festvox-us-slt-hts",
+                "accented": "espeak-ng"}
 # Other ways the digits are said (espeak-ng's English phoneme mnemonics; the first is espeak's own):
 # tense or monophthong vowels, devoiced or dropped final consonants and other first consonants, as
 # in non-native or regional English. Spoken with `--variants P` instead of the word, in P of espeak's takes.
@@ -66,6 +69,30 @@ PRONUNCIATIONS = [
     ["'eIt", "'e:t", "'Et", "'eI"],
     ["n'aIn", "n'a:n", "n'aIn@", "n'aI"],
 ]
+# The "accented" engine: the digits as speakers of other languages say them in English, written in
+# each language's own spelling (or script) for espeak-ng's voice of that language, so its phonemes,
+# vowels and rhythm are that language's: French "sri" for three, Japanese "スリー", Hindi "थ्री".
+# espeak-ng's voices of other languages read English spelling by their own rules ("nine" as "neen"),
+# which is why the words are respelled. Checked with `espeak-ng -q -x -v LANG WORD` (the phonemes).
+ACCENTED_WORDS = {
+    "fr-fr": ["ziro", "ouane", "tou", "sri", "for", "faïve", "sixe", "sévène", "eïte", "naïne"],
+    "de": ["siro", "wann", "tuh", "sri", "foar", "feiw", "sicks", "sewen", "eht", "nein"],
+    "es": ["síro", "guan", "tu", "tri", "for", "faif", "sics", "séven", "eit", "nain"],
+    "it": ["ziro", "uan", "tu", "tri", "for", "faiv", "sics", "seven", "eit", "nain"],
+    "pt-br": ["zirou", "uân", "tu", "fri", "fór", "faiv", "sics", "séven", "eit", "nain"],
+    "pl": ["ziro", "łan", "tu", "fri", "for", "fajw", "siks", "sewen", "ejt", "najn"],
+    "cs": ["ziro", "uan", "tů", "frí", "fór", "fajv", "siks", "sevn", "ejt", "najn"],
+    "ru": ["зироу", "уан", "ту", "сри", "фор", "файв", "сикс", "севен", "эйт", "найн"],
+    "hi": ["ज़ीरो", "वन", "टू", "थ्री", "फ़ोर", "फ़ाइव", "सिक्स", "सेवन", "एट", "नाइन"],
+    "ja": ["ゼロ", "ワン", "ツー", "スリー", "フォー", "ファイブ", "シックス", "セブン", "エイト", "ナイン"],
+    "ko": ["제로", "원", "투", "쓰리", "포", "파이브", "식스", "세븐", "에잇", "나인"],
+    "tr": ["ziro", "van", "tu", "tri", "for", "fayv", "siks", "seven", "eyt", "nayn"],
+    "id": ["ziro", "wan", "tu", "tri", "for", "faif", "siks", "seven", "eit", "nain"],
+    "nl": ["sieroo", "wan", "toe", "srie", "foor", "faaif", "siks", "seven", "eet", "naain"],
+    "hu": ["ziró", "van", "tú", "szri", "for", "fájv", "szix", "szeven", "éjt", "nájn"],
+    "ro": ["zirou", "uan", "tu", "sri", "for", "faiv", "sics", "seven", "eit", "nain"],
+    "sw": ["ziro", "wan", "tu", "thri", "fo", "faivu", "siksi", "seveni", "eiti", "naini"],
+}
 SAMPLE_RATE = 8000
 
 
@@ -145,10 +172,11 @@ def make_synthetic_digits(out: Path, per_digit: int = 80, seed: int = 0, engines
             rng = random.Random(f"{seed}-{engine}")
             accents = random.Random(f"{seed}-{engine}-variants")   # its own stream: variants=0 changes nothing else
             for n in range(per_digit):
-                if engine == "espeak":
-                    voice = f"{rng.choice(accent_set)}+{rng.choice(variant_set)}"
+                if engine in ("espeak", "accented"):
+                    language = rng.choice(accent_set if engine == "espeak" else sorted(ACCENTED_WORDS))
+                    voice = f"{language}+{rng.choice(variant_set)}"
                     rate_wpm, pitch = rng.randint(110, 210), rng.randint(15, 85)
-                    group, say = f"espeak-{voice}", lambda word: speak(word, voice, rate_wpm, pitch, Path(tmp))
+                    group, say = f"{engine}-{voice}", lambda word: speak(word, voice, rate_wpm, pitch, Path(tmp))
                 else:                 # flite and festival: a voice, a duration stretch and a mean pitch
                     voice = rng.choice(FLITE_VOICES if engine == "flite" else FESTIVAL_VOICES)
                     stretch, f0_hz = rng.uniform(0.75, 1.35), rng.uniform(85.0, 230.0)
@@ -157,7 +185,7 @@ def make_synthetic_digits(out: Path, per_digit: int = 80, seed: int = 0, engines
                         say = lambda word: speak_flite(word, voice, stretch, f0_hz, Path(tmp))  # noqa: E731
                     else:             # one festival process says all ten words
                         say = dict(zip(WORDS, speak_festival(WORDS, voice, stretch, f0_hz, Path(tmp)))).__getitem__
-                for digit, word in enumerate(WORDS):
+                for digit, word in enumerate(ACCENTED_WORDS[language] if engine == "accented" else WORDS):
                     if engine == "espeak" and variants and accents.random() < variants:
                         word = f"[[{accents.choice(PRONUNCIATIONS[digit][1:])}]]"
                     name = f"{digit}_{engine}_{n:03d}.wav"
@@ -173,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="runs/synthetic-digits")
     parser.add_argument("--per-digit", type=int, default=80)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--engines", default="espeak", help="comma-separated: espeak, flite, festival")
+    parser.add_argument("--engines", default="espeak", help="comma-separated: espeak, flite, festival, accented")
     parser.add_argument("--voices", default="classic", choices=VOICE_SETS,
                         help="espeak voice set: classic (7 accents x 15 variants) or wide (8 accents x 84 variants)")
     parser.add_argument("--variants", type=float, default=0.0, help="share of espeak clips said another way (PRONUNCIATIONS)")

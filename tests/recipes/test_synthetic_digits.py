@@ -107,3 +107,32 @@ def test_a_missing_festival_voice_is_a_clear_error(tmp_path):
     from recipes.synthetic_digits import speak_festival
     with pytest.raises(SystemExit, match="no_such_voice.*apt-get install festival"):
         speak_festival(["six"], "no_such_voice", 1.0, 120.0, tmp_path)
+
+
+def test_every_accented_respelling_is_read_by_its_own_languages_voice():
+    import subprocess
+    from recipes.synthetic_digits import ACCENTED_WORDS, WORDS
+    installed = subprocess.run(["espeak-ng", "--voices"], capture_output=True, text=True, check=True).stdout
+    assert set(ACCENTED_WORDS) <= {line.split()[1] for line in installed.splitlines()[1:]}
+    for language, words in ACCENTED_WORDS.items():
+        assert len(words) == len(WORDS)
+        phonemes = [subprocess.run(["espeak-ng", "-q", "-x", "-v", language, word], capture_output=True, text=True,
+                                   check=True).stdout.strip() for word in words]
+        # espeak marks a switch to another language's rules as "(en)": a word its voice cannot read
+        assert all(p and "(" not in p for p in phonemes), (language, phonemes)
+        assert len(set(phonemes)) == len(WORDS), (language, phonemes)        # ten different words
+
+
+def test_the_accented_engine_speaks_every_digit_in_the_other_languages_voices(tmp_path):
+    from recipes.synthetic_digits import ACCENTED_WORDS, VARIANTS
+    manifest = make_synthetic_digits(tmp_path, per_digit=8, seed=0, engines=("accented",))
+    examples = find_examples(manifest)
+    assert len(examples) == 80 and sorted({e.label for e in examples}) == [str(d) for d in range(10)]
+    voices = {e.group.removeprefix("accented-") for e in examples}
+    assert all(is_synthetic(e.group) for e in examples) and len(voices) > 1
+    assert all(v.split("+")[0] in ACCENTED_WORDS and v.split("+")[1] in VARIANTS for v in voices)
+    for example in examples:
+        audio, rate = soundfile.read(example.path, dtype="float32")
+        assert rate == 8000 and 0.1 < len(audio) / rate < 2.0 and np.sqrt(np.mean(audio ** 2)) > 1e-3
+    again = make_synthetic_digits(tmp_path / "again", per_digit=8, seed=0, engines=("accented",))
+    assert [Path(e.path).read_bytes() for e in find_examples(again)] == [Path(e.path).read_bytes() for e in examples]
