@@ -163,9 +163,10 @@ RECIPE_ENGINES = ("espeak", "flite")
 # Accented English (`recipes.synthetic_digits --engines accented`: espeak-ng's voices of 17 other
 # languages saying the digits as their speakers say them in English, respelled in each language's
 # own spelling or script), 300 more takes of every digit on top of this recipe's, on nicolas and
-# yweweler at seed 0: 0.899 (0.872, 0.926) against 0.937 (one seed; the recipe's three span 0.895
-# to 0.937 there, so no gain rather than a measured loss); yweweler's "six" heard as "eight" rose
-# from 12 to 31 in 50, nicolas's "six" from 13 to 22. Those errors are words whose consonants the
+# yweweler: 0.899 (0.872, 0.926) at seed 0 against the recipe's 0.937, and 0.921 (0.920, 0.922) at
+# train.seed=1 against 0.895 (0.866, 0.924): 0.910 against 0.916 over the two seeds, no gain.
+# Nicolas's "four" heard as "eight" went from 11 to 15 in 50 at seed 0 and all but vanished at seed
+# 1, but yweweler's "six" heard as "eight" rose from 12-14 to 31-32 in 50 at both seeds. Those errors are words whose consonants the
 # tight cut removed (nicolas's "four" clips start at 3 dB under their peak, inside the vowel), and
 # "eight", the one digit that is a vowel and a weak "t", takes a lone vowel; other accents' "eight"s
 # widened that. A bias against "eight" on the seed-0 fold models' log-probabilities (no retraining)
