@@ -165,11 +165,12 @@ RECIPE_ENGINES = ("espeak", "flite")
 # own spelling or script), 300 more takes of every digit on top of this recipe's, on nicolas and
 # yweweler: 0.899 (0.872, 0.926) at seed 0 against the recipe's 0.937, and 0.921 (0.920, 0.922) at
 # train.seed=1 against 0.895 (0.866, 0.924): 0.910 against 0.916 over the two seeds, no gain.
-# Nicolas's "four" heard as "eight" went from 11 to 15 in 50 at seed 0 and all but vanished at seed
-# 1, but yweweler's "six" heard as "eight" rose from 12-14 to 31-32 in 50 at both seeds. Those errors are words whose consonants the
-# tight cut removed (nicolas's "four" clips start at 3 dB under their peak, inside the vowel), and
-# "eight", the one digit that is a vowel and a weak "t", takes a lone vowel; other accents' "eight"s
-# widened that. A bias against "eight" on the seed-0 fold models' log-probabilities (no retraining)
+# The errors moved with the seed as much as with the data: yweweler's "six" heard as "eight" 31 and
+# 32 times in 50 (the recipe: 12, 33 and 24 at seeds 0, 1 and 2), nicolas's "four" heard as "eight"
+# 15 and under 3 (the recipe: 11, 16, 12). Those errors look like words whose consonants the tight
+# cut removed (nicolas's "four" clips start 1 to 7 dB under their peak, inside the vowel), heard as
+# "eight", the one digit that is a vowel and a weak "t" (a reading of the spectrograms, not a
+# measurement). A bias against "eight" on the seed-0 fold models' log-probabilities (no retraining)
 # gives at best 0.959 (-1.0; jackson 0.970, lucas 0.964, nicolas 0.954, theo 0.948, yweweler 0.960)
 # against 0.954, theo's "eight" then heard as "six": not worth a hand-set prior.
 
