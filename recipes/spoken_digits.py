@@ -168,7 +168,7 @@ RECIPE_ENGINES = ("espeak", "flite")
 # The errors moved with the seed as much as with the data: yweweler's "six" heard as "eight" 31 and
 # 32 times in 50 (the recipe: 12, 33 and 24 at seeds 0, 1 and 2), nicolas's "four" heard as "eight"
 # 15 and under 3 (the recipe: 11, 16, 12). Those errors look like words whose consonants the tight
-# cut removed (nicolas's "four" clips start 1 to 7 dB under their peak, inside the vowel), heard as
+# cut removed (49 of nicolas's 50 "four" clips start 1 to 7 dB under their peak, in the vowel), heard as
 # "eight", the one digit that is a vowel and a weak "t" (a reading of the spectrograms, not a
 # measurement). A bias against "eight" on the seed-0 fold models' log-probabilities (no retraining)
 # gives at best 0.959 (-1.0; jackson 0.970, lucas 0.964, nicolas 0.954, theo 0.948, yweweler 0.960)
