@@ -172,7 +172,10 @@ RECIPE_ENGINES = ("espeak", "flite")
 # "eight", the one digit that is a vowel and a weak "t" (a reading of the spectrograms, not a
 # measurement). A bias against "eight" on the seed-0 fold models' log-probabilities (no retraining)
 # gives at best 0.959 (-1.0; jackson 0.970, lucas 0.964, nicolas 0.954, theo 0.948, yweweler 0.960)
-# against 0.954, theo's "eight" then heard as "six": not worth a hand-set prior.
+# against 0.954, theo's "eight" then heard as "six": not worth a hand-set prior. A consistency loss
+# (after AugMix, Hendrycks et al. 2020: two views of each batch through the spectrogram augmentation,
+# cross-entropy on both plus 12 times their Jensen-Shannon divergence; the code was not kept) on
+# nicolas and yweweler at seed 0: 0.889 (0.886, 0.892) against 0.937.
 
 
 def recipe_config(epochs: int = 20) -> classify.ClassifyConfig:
