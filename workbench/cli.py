@@ -384,6 +384,7 @@ def _show_classification(outcome, args: argparse.Namespace) -> None:
                 print(f"  {s['start_s']:8.2f} - {s['end_s']:8.2f} s  {s['label']}  ({s['confidence']:.2f})")
     else:
         top, warning = outcome.value.top(args.top_k), outcome.value.warning
+        warning = warning and f"{warning} (--timeline)"
         if args.json:
             _print_json({"path": path, "label": outcome.value.label, "confidence": outcome.value.confidence,
                          "probabilities": dict(top), "duration_s": outcome.value.duration_s}

@@ -222,8 +222,7 @@ def long_file_warning(cfg: ClassifyConfig, duration_s: float) -> str | None:
     if duration_s <= cfg.max_duration_s:
         return None
     return (f"{duration_s:.1f} s long, but the model was trained on clips of at most {cfg.max_duration_s:g} s "
-            "and gives one label for the whole file; for a recording of several events use the timeline "
-            "(`workbench classify --timeline`)")
+            "and gives one label for the whole file; a timeline labels a recording of several events window by window")
 
 
 def _classification(bundle: LoadedBundle, path: str | Path, probs: Tensor, duration_s: float) -> Classification:
