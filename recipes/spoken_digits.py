@@ -294,7 +294,7 @@ def loso_confidence(runs: Path, examples, speakers: list[str]) -> dict | None:
         held_out = [e for e in examples if e.group == speaker]
         for example, outcome in zip(held_out, classify.predict_files(bundle, [e.path for e in held_out])):
             if outcome.ok:
-                top.append(max(outcome.value.probabilities.values()))
+                top.append(outcome.value.confidence)
                 right.append(outcome.value.label == example.label)
     return {"n": len(top), "bins": classify.confidence_bins(top, right)}
 
