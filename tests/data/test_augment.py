@@ -214,3 +214,24 @@ def test_crop_cuts_each_end_by_at_most_its_limit_and_a_quarter_of_the_clip():
     assert short.shape[0] >= 200                                       # never more than a quarter a side
     with pytest.raises(ConfigError, match="crop_s"):
         AugmentConfig(crop_s=-0.1)
+
+
+def test_padding_sets_the_word_in_noise_at_the_words_own_snr():
+    cfg = AugmentConfig(pad_prob=1.0, pad_s=0.5, noise_prob=1.0, snr_db=(20.0, 20.0), speed_prob=0.0, eq_prob=0.0,
+                        shift_s=0.0, gain_db=0.0)
+    word = _tone(0.4)
+    leads = set()
+    for seed in range(10):
+        out = augment_waveform(word, SR, cfg, torch.Generator().manual_seed(seed))
+        extra = out.shape[0] - word.shape[0]
+        assert 0 <= extra <= SR                                        # at most pad_s at each end
+        lead = int(torch.argmax(torch.stack([(out[i:i + word.shape[0]] - word).pow(2).mean()
+                                             for i in range(extra + 1)]).neg()))
+        noise = out.clone()
+        noise[lead:lead + word.shape[0]] -= word
+        snr = 10 * torch.log10(word.pow(2).mean() / noise.pow(2).mean())
+        assert abs(float(snr) - 20.0) < 0.5                            # the word's SNR, however long the padding
+        leads.add(lead)
+    assert len(leads) > 5
+    with pytest.raises(ConfigError, match="pad_prob"):
+        AugmentConfig(pad_prob=1.5)

@@ -1,11 +1,14 @@
 """recipes/spoken_digits.py: what goes into the shipped model's card."""
 
+import math
 import shutil
 from pathlib import Path
 
 import pytest
+import torch
 
-from recipes.spoken_digits import loso_confidence, loso_markdown, recipe_config, top_confusions
+from recipes.spoken_digits import (loso_conditions, loso_confidence, loso_markdown, recipe_config, record_in,
+                                   top_confusions)
 from workbench import tasks
 from workbench.data import Example
 from workbench.tasks import classify
@@ -63,3 +66,41 @@ def test_loso_confidence_classifies_each_speaker_with_its_own_fold_model(tmp_pat
     assert table["bins"][-1]["share"] == pytest.approx(confident / 10)
     right = sum(d.label == e.label for d, e in zip(direct, examples) if max(d.probabilities.values()) >= 0.9)
     assert table["bins"][-1]["accuracy"] == pytest.approx(right / confident)
+
+
+def test_record_in_pads_with_silence_or_noise_at_the_words_own_snr():
+    word = 0.3 * torch.sin(2 * math.pi * 440 * torch.arange(4000) / 8000)     # 0.5 s
+    quiet = record_in(word, 8000, 0.75, None, seed=0)
+    assert quiet.shape[0] == 4000 + 2 * 6000
+    torch.testing.assert_close(quiet[6000:10000], word)
+    assert quiet[:6000].abs().max() == 0 and quiet[10000:].abs().max() == 0
+    noisy = record_in(word, 8000, 0.75, 20.0, seed=3)
+    noise = noisy - quiet
+    snr_db = 10 * torch.log10(word.pow(2).mean() / noise.pow(2).mean())
+    assert float(snr_db) == pytest.approx(20.0, abs=0.2)                     # against the word, not the padded clip
+    torch.testing.assert_close(noisy, record_in(word, 8000, 0.75, 20.0, seed=3))   # the same noise for every model
+    assert not torch.allclose(noisy, record_in(word, 8000, 0.75, 20.0, seed=4))
+    torch.testing.assert_close(record_in(word, 8000, 0.0, None, seed=0), word)
+
+
+def test_loso_conditions_tests_each_fold_model_in_each_recording_condition(tmp_path):
+    samples = sorted((ASSETS / "samples").glob("digit_*_*_*.wav"))
+    examples = [Example(str(p), p.stem.split("_")[1], p.stem.split("_")[2]) for p in samples]
+    speakers = sorted({e.group for e in examples})
+    conditions = (("as recorded", 0.0, None), ("drowned", 0.5, -20.0))
+    assert loso_conditions(tmp_path, examples, speakers, conditions) is None    # no fold models: no table
+    for speaker in speakers:
+        shutil.copytree(ASSETS / "models" / "spoken-digits", tmp_path / f"loso-{speaker}" / "model")
+    table = loso_conditions(tmp_path, examples, speakers, conditions)["conditions"]
+    bundle = tasks.load(ASSETS / "models" / "spoken-digits")
+    for speaker in speakers:
+        own = [e for e in examples if e.group == speaker]
+        direct = sum(classify.predict(bundle, e.path).label == e.label for e in own) / len(own)
+        assert table[0]["speakers"][speaker] == pytest.approx(direct)           # as recorded: what classify says
+    assert table[0]["accuracy"] == pytest.approx(sum(table[0]["speakers"].values()) / len(speakers))
+    assert table[1]["accuracy"] < table[0]["accuracy"]                          # noise 20 dB above the word hurts
+    loso = {"speakers": {s: {"n": 5, "accuracy": 1.0, "macro_f1": 1.0} for s in speakers}, "mean_accuracy": 1.0,
+            "min_accuracy": 1.0, "conditions": {"conditions": table}}
+    text = loso_markdown(loso)
+    assert f"| drowned | {table[1]['speakers'][speakers[0]]:.3f} |" in text
+    assert text.index("| recording |") < text.index("## Limits")

@@ -175,6 +175,8 @@ def test_model_card_lists_the_augmentations_the_run_used(tone_run):
     assert classify.describe_augment(quiet) == "none"
     no_time_masks = classify.describe_augment(dataclasses.replace(quiet, freq_masks=2, freq_mask_bins=8))
     assert no_time_masks == "SpecAugment (2 frequency masks of up to 8 bins)"     # the kind that is off is not listed
+    padded = classify.describe_augment(dataclasses.replace(quiet, pad_prob=0.5, pad_s=0.75))
+    assert padded == "up to 0.75 s of silence at each end, under any noise (50% of clips)"
 
 
 def test_a_bundle_with_trim_db_cuts_quiet_edges_before_classifying(tone_run):

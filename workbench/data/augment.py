@@ -26,6 +26,8 @@ class AugmentConfig:
     crop_prob: float = 0.0                    # chance of cutting a random length off each end (after the trim)
     crop_s: float = 0.08                      # ... up to this many seconds a side, never more than a quarter of the clip
     shift_s: float = 0.1                      # up to this much silence added before the clip
+    pad_prob: float = 0.0                     # chance of setting the clip in silence (a recording longer than its word)
+    pad_s: float = 0.75                       # ... up to this many seconds at each end; any noise then covers it
     noise_prob: float = 0.5                   # chance of adding background noise
     snr_db: tuple[float, float] = (10.0, 40.0)
     speed_prob: float = 0.5                   # chance of speed perturbation
@@ -58,12 +60,12 @@ class AugmentConfig:
         if not 0 <= self.highpass_hz[0] <= self.highpass_hz[1] < self.lowpass_hz[0] <= self.lowpass_hz[1]:
             raise ConfigError(f"highpass_hz {self.highpass_hz} and lowpass_hz {self.lowpass_hz} must be (low, high) "
                               "ranges of frequencies, the high-pass range below the low-pass one")
-        if self.crop_s < 0:
-            raise ConfigError(f"crop_s={self.crop_s} must not be negative")
+        if self.crop_s < 0 or self.pad_s < 0:
+            raise ConfigError(f"crop_s={self.crop_s} and pad_s={self.pad_s} must not be negative")
         if not 0 < self.trim_db[0] <= self.trim_db[1]:
             raise ConfigError(f"trim_db {self.trim_db} must be a (low, high) range of positive dB")
         for name in ("noise_prob", "speed_prob", "eq_prob", "warp_prob", "mixstyle_prob", "trim_prob", "stretch_prob",
-                     "mixup_prob", "band_prob", "crop_prob"):
+                     "mixup_prob", "band_prob", "crop_prob", "pad_prob"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(f"{name} must be a probability in [0, 1]")
 
@@ -97,10 +99,12 @@ def colored_noise(num_samples: int, exponent: float, gen: torch.Generator) -> Te
     return noise / noise.pow(2).mean().sqrt().clamp(min=1e-8)
 
 
-def add_noise(waveform: Tensor, snr_db: float, gen: torch.Generator) -> Tensor:
-    """Add white, pink or brown noise at `snr_db` relative to the signal's power."""
+def add_noise(waveform: Tensor, snr_db: float, gen: torch.Generator, signal_rms: Tensor | None = None) -> Tensor:
+    """Add white, pink or brown noise at `snr_db` relative to the signal's power (or to `signal_rms`,
+    the RMS of the part that is the signal, when the clip also holds silence)."""
     exponent = float(torch.randint(0, 3, (), generator=gen))
-    signal_rms = waveform.pow(2).mean().sqrt()
+    if signal_rms is None:
+        signal_rms = waveform.pow(2).mean().sqrt()
     noise = colored_noise(waveform.shape[-1], exponent, gen)
     return waveform + noise * signal_rms * 10 ** (-snr_db / 20)
 
@@ -142,7 +146,9 @@ def augment_waveform(waveform: Tensor, sample_rate: int, cfg: AugmentConfig, gen
     eager voice-activity trimmer does: it takes the soft consonants at a word's edges (the "s" of
     "six", the "f" of "four"), which some recordings (FSDD's yweweler, for one) lack throughout.
     The crop then cuts a random length off each end whatever its level, as a recording started late
-    or stopped early does.
+    or stopped early does. The padding sets the word in up to `pad_s` of silence at each end, which
+    the noise then fills, as in a recording started well before the word in a noisy room: the SNR is
+    the word's, so the padding does not make the noise quieter.
     """
     x = waveform
     if _chance(gen, cfg.trim_prob):
@@ -158,11 +164,16 @@ def augment_waveform(waveform: Tensor, sample_rate: int, cfg: AugmentConfig, gen
         x = random_eq(x, cfg.eq_db, gen)
     if _chance(gen, cfg.band_prob):
         x = band_limit(x, sample_rate, _uniform(gen, *cfg.highpass_hz), _uniform(gen, *cfg.lowpass_hz))
+    word_rms = None                 # the noise's reference: the whole clip, or the word alone once padded
     if cfg.shift_s > 0:
         lead = int(_uniform(gen, 0.0, cfg.shift_s) * sample_rate)
         x = torch.cat([x.new_zeros(lead), x])
+    if _chance(gen, cfg.pad_prob):
+        word_rms = x.pow(2).mean().sqrt()
+        lead, tail = (int(_uniform(gen, 0.0, cfg.pad_s) * sample_rate) for _ in range(2))
+        x = torch.cat([x.new_zeros(lead), x, x.new_zeros(tail)])
     if _chance(gen, cfg.noise_prob):
-        x = add_noise(x, _uniform(gen, *cfg.snr_db), gen)
+        x = add_noise(x, _uniform(gen, *cfg.snr_db), gen, word_rms)
     x = x * 10 ** (_uniform(gen, -cfg.gain_db, cfg.gain_db) / 20)
     return x.clamp(-1.0, 1.0)
 

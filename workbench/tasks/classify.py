@@ -463,6 +463,7 @@ def describe_augment(a: AugmentConfig) -> str:
         (a.band_prob > 0, f"band limit (high-pass at {a.highpass_hz[0]:g}-{a.highpass_hz[1]:g} Hz, "
                           f"low-pass at {a.lowpass_hz[0]:g}-{a.lowpass_hz[1]:g} Hz; {clips(a.band_prob)})"),
         (a.shift_s > 0, f"up to {a.shift_s:g} s of leading silence"),
+        (a.pad_prob > 0, f"up to {a.pad_s:g} s of silence at each end, under any noise ({clips(a.pad_prob)})"),
         (a.noise_prob > 0, f"coloured noise at {a.snr_db[0]:g}-{a.snr_db[1]:g} dB SNR ({clips(a.noise_prob)})"),
         (a.gain_db > 0, f"gain within ±{a.gain_db:g} dB"),
         (a.warp_prob > 0, f"frequency warp x{a.warp[0]:g}-{a.warp[1]:g} ({clips(a.warp_prob)})"),
