@@ -193,6 +193,23 @@ def test_a_bundle_with_trim_db_cuts_quiet_edges_before_classifying(tone_run):
     assert "trimmed of sound more than 30 dB below its peak" in classify.model_card(trimming.cfg, bundle.labels, {})
 
 
+def test_a_long_clip_is_also_cut_to_its_word_above_the_noise_floor(tone_run):
+    bundle = tasks.load(tone_run.bundle_dir)
+    rate = bundle.cfg.features.sample_rate
+    peak_trim = dataclasses.replace(bundle.cfg, trim_db=30.0)
+    both = dataclasses.replace(peak_trim, noise_trim_after_s=1.0)
+    clip = torch.from_numpy(tone(800.0, 0.4, sample_rate=rate))
+    room = 0.1 * clip.pow(2).mean().sqrt() * torch.randn(int(0.75 * rate), generator=torch.Generator().manual_seed(0))
+    recording = torch.cat([room, clip + 0.1 * clip.pow(2).mean().sqrt() * torch.randn(clip.shape[0]), room])  # 20 dB SNR
+    assert classify.prepare(recording, peak_trim).shape[0] == recording.shape[0]   # the noise is within 30 dB of the peak
+    assert abs(classify.prepare(recording, both).shape[0] - clip.shape[0]) <= 0.03 * rate
+    short = torch.cat([room[:800], clip, room[:800]])                              # 0.6 s: not longer than a word
+    torch.testing.assert_close(classify.prepare(short, both), classify.prepare(short, peak_trim))
+    assert "less than 12 dB above its noise floor" in classify.model_card(both, bundle.labels, {})
+    with pytest.raises(ConfigError, match="noise_trim_after_s"):
+        dataclasses.replace(bundle.cfg, noise_trim_after_s=1.0)                     # the tone model has no trim_db
+
+
 @pytest.mark.parametrize("trim_training", [True, False])
 def test_trim_training_false_trims_only_the_clips_being_classified(tone_data, tmp_path, monkeypatch, trim_training):
     from tests.tasks.conftest import tiny_config

@@ -32,3 +32,26 @@ def trim_silence(waveform: Tensor, sample_rate: int, threshold_db: float = 40.0)
     """The active span of a mono clip (samples,), see `active_span`."""
     start, end = active_span(waveform, sample_rate, threshold_db)
     return waveform[start:end]
+
+
+def trim_noise(waveform: Tensor, sample_rate: int, margin_db: float = 12.0, quantile: float = 0.1,
+               frame_s: float = 0.01) -> Tensor:
+    """Cut a mono clip's leading and trailing sound that is less than `margin_db` above its noise floor:
+    (samples,) -> (samples',).
+
+    The floor is the `quantile` of its frame energies, which is the background when the clip is
+    mostly background (a word recorded with a second of a noisy room around it). A trim relative to
+    the peak keeps such noise when it is within its threshold of the peak; this one does not. Keep it
+    for clips known to hold more than their word: in a clip that is the word alone, the floor is the
+    word's own quiet part (an "s", a "f") and this would cut it. A clip whose floor is within
+    `margin_db` of its peak (noise, or a steady sound, throughout) is returned whole.
+    """
+    frame = max(1, round(frame_s * sample_rate))
+    energy = frame_energy_db(waveform, frame)
+    if energy.numel() == 0:
+        return waveform
+    above_floor_db = float(energy.max() - torch.quantile(energy, quantile)) - margin_db
+    if above_floor_db <= 0:
+        return waveform
+    start, end = active_span(waveform, sample_rate, above_floor_db, frame_s)
+    return waveform[start:end]

@@ -27,7 +27,7 @@ from workbench.data import (
     labels_of, mix_style, mix_up, spec_augment, split_by_group, stretch_time, warp_frequency,
 )
 from workbench.errors import ConfigError, EmptyMediaError
-from workbench.features import Spectrogram, SpectrogramConfig, num_frames, trim_silence
+from workbench.features import Spectrogram, SpectrogramConfig, num_frames, trim_noise, trim_silence
 from workbench.media import Audio, load_audio
 from workbench.models import AudioClassifier, ClassifierConfig, EncoderConfig
 from workbench.train import EpochLog, FitResult, StepLog, TrainConfig, fit
@@ -65,11 +65,18 @@ class ClassifyConfig:
     label_smoothing: float = 0.0
     trim_db: float | None = None    # cut leading/trailing audio quieter than this many dB below the peak (train and inference)
     trim_training: bool = True      # trim the training and validation clips too; False: only clips being classified
+    # A clip still longer than this after the trim holds more than its word (a recording started early
+    # in a noisy room): it is also cut where its sound is less than noise_margin_db above its noise
+    # floor (`features.trim_noise`). None: never. Only with trim_db, and only where the trim applies.
+    noise_trim_after_s: float | None = None
+    noise_margin_db: float = 12.0
 
     def __post_init__(self) -> None:
         if self.features.num_bins != self.model.encoder.num_bins:
             raise ConfigError(
                 f"features give {self.features.num_bins} bins but model.encoder.num_bins={self.model.encoder.num_bins}")
+        if self.noise_trim_after_s is not None and (self.trim_db is None or self.noise_trim_after_s <= 0):
+            raise ConfigError(f"noise_trim_after_s={self.noise_trim_after_s} needs trim_db and a positive duration")
 
 
 class Classifier(nn.Module):
@@ -191,10 +198,15 @@ def load(path: str | Path, device: torch.device | str = "cpu", files: BundleFile
 
 
 def prepare(waveform: Tensor, cfg: ClassifyConfig) -> Tensor:
-    """What the model sees of a mono clip (samples,): trimmed of silence when cfg.trim_db is set."""
+    """What the model sees of a mono clip (samples,): trimmed of silence when cfg.trim_db is set, and of
+    background noise when it is still longer than cfg.noise_trim_after_s after that."""
     if cfg.trim_db is None:
         return waveform
-    return trim_silence(waveform, cfg.features.sample_rate, cfg.trim_db)
+    rate = cfg.features.sample_rate
+    clip = trim_silence(waveform, rate, cfg.trim_db)
+    if cfg.noise_trim_after_s is not None and clip.shape[-1] > cfg.noise_trim_after_s * rate:
+        clip = trim_noise(clip, rate, cfg.noise_margin_db)
+    return clip
 
 
 @torch.inference_mode()
@@ -489,6 +501,9 @@ def model_card(cfg: ClassifyConfig, labels: list[str], metrics: dict, notes: str
         + (f" Each clip is first trimmed of sound more than {cfg.trim_db:g} dB below its peak at its ends "
            + ("(in training and at inference)." if cfg.trim_training else
               "when it is classified (at inference and in the evaluations below; training clips were not).")
+           + (f" A clip still longer than {cfg.noise_trim_after_s:g} s after that is also cut where its sound is less "
+              f"than {cfg.noise_margin_db:g} dB above its noise floor (a word recorded with background around it)."
+              if cfg.noise_trim_after_s is not None else "")
            if cfg.trim_db is not None else ""),
         f"- CNN encoder: channels {list(cfg.model.encoder.channels)}, time pooling {list(cfg.model.encoder.time_pool)}; "
         f"{cfg.model.recurrent.kind.upper()} hidden {cfg.model.recurrent.hidden_size} x {cfg.model.recurrent.num_layers} "
