@@ -235,3 +235,31 @@ def test_padding_sets_the_word_in_noise_at_the_words_own_snr():
     assert len(leads) > 5
     with pytest.raises(ConfigError, match="pad_prob"):
         AugmentConfig(pad_prob=1.5)
+
+
+def test_room_response_has_its_direct_to_reverberant_ratio_and_decays_by_its_rt60():
+    from workbench.data.augment import room_response
+    response = room_response(SR, 0.5, 5.0, torch.Generator().manual_seed(0)).double()
+    assert response.shape == (4000,) and float(response.norm()) == pytest.approx(1.0, abs=1e-5)
+    drr_db = 10 * math.log10(float(response[0] ** 2 / response[1:].pow(2).sum()))
+    assert drr_db == pytest.approx(5.0, abs=0.01)
+    tail = response[1:].pow(2)
+    early, late = float(tail[:400].mean()), float(tail[-400:].mean())       # first and last 50 ms of the tail
+    assert 10 * math.log10(early / late) == pytest.approx(60 * 0.45 / 0.5, abs=4.0)   # 60 dB per 0.5 s, 0.45 s apart
+
+
+def test_reverb_smears_the_clip_keeps_its_peak_and_at_most_a_short_tail():
+    from workbench.data.augment import add_reverb
+    click = torch.zeros(SR // 2)
+    click[100] = 0.5
+    wet = add_reverb(click, SR, 0.8, 0.0, torch.Generator().manual_seed(0))
+    assert wet.shape[0] == SR // 2 + SR // 4                                   # 0.25 s of tail, not the 0.8 s RT60
+    assert float(wet.abs().max()) == pytest.approx(0.5)
+    assert float(wet[:100].abs().max()) < 1e-6                                 # nothing before the sound
+    assert float(wet[200:].pow(2).sum()) > 0.1 * float(wet.pow(2).sum())        # energy after it: the room
+    cfg = AugmentConfig(reverb_prob=1.0, noise_prob=0.0, speed_prob=0.0, eq_prob=0.0, shift_s=0.0, gain_db=0.0)
+    a = augment_waveform(_tone(0.5), SR, cfg, torch.Generator().manual_seed(3))
+    torch.testing.assert_close(a, augment_waveform(_tone(0.5), SR, cfg, torch.Generator().manual_seed(3)))
+    assert a.shape[0] > _tone(0.5).shape[0]
+    with pytest.raises(ConfigError, match="rt60_s"):
+        AugmentConfig(rt60_s=(0.0, 0.5))

@@ -6,6 +6,7 @@ augmented data (and a resumed run the same data as an uninterrupted one).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -34,6 +35,9 @@ class AugmentConfig:
     speed: tuple[float, float] = (0.9, 1.1)
     eq_prob: float = 0.5                      # chance of a random smooth EQ curve (microphone colour)
     eq_db: float = 6.0
+    reverb_prob: float = 0.0                  # chance of a room: the clip convolved with a synthetic impulse response
+    rt60_s: tuple[float, float] = (0.1, 0.8)  # ... its reverberation time (the decay to -60 dB)
+    drr_db: tuple[float, float] = (-5.0, 10.0)  # ... and its direct-to-reverberant energy ratio (lower: a farther microphone)
     band_prob: float = 0.0                    # chance of a band limit (a cheap microphone, a phone line, a codec)
     lowpass_hz: tuple[float, float] = (2600.0, 4000.0)  # ... cutting above a random frequency in this range
     highpass_hz: tuple[float, float] = (0.0, 300.0)     # ... and below one in this range
@@ -53,6 +57,8 @@ class AugmentConfig:
     def __post_init__(self) -> None:
         if not self.snr_db[0] <= self.snr_db[1] or not 0 < self.speed[0] <= self.speed[1]:
             raise ConfigError(f"snr_db {self.snr_db} and speed {self.speed} must be (low, high) ranges")
+        if not 0 < self.rt60_s[0] <= self.rt60_s[1] or not self.drr_db[0] <= self.drr_db[1]:
+            raise ConfigError(f"rt60_s {self.rt60_s} (positive seconds) and drr_db {self.drr_db} must be (low, high) ranges")
         if not 0 < self.stretch[0] <= self.stretch[1]:
             raise ConfigError(f"stretch {self.stretch} must be a (low, high) range of positive factors")
         if self.mixup_alpha <= 0 or self.mixstyle_alpha <= 0:
@@ -65,7 +71,7 @@ class AugmentConfig:
         if not 0 < self.trim_db[0] <= self.trim_db[1]:
             raise ConfigError(f"trim_db {self.trim_db} must be a (low, high) range of positive dB")
         for name in ("noise_prob", "speed_prob", "eq_prob", "warp_prob", "mixstyle_prob", "trim_prob", "stretch_prob",
-                     "mixup_prob", "band_prob", "crop_prob", "pad_prob"):
+                     "mixup_prob", "band_prob", "crop_prob", "pad_prob", "reverb_prob"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(f"{name} must be a probability in [0, 1]")
 
@@ -122,6 +128,36 @@ def random_eq(waveform: Tensor, max_db: float, gen: torch.Generator) -> Tensor:
     return _apply_gain_db(waveform, curve[0, 0])
 
 
+def room_response(sample_rate: int, rt60_s: float, drr_db: float, gen: torch.Generator) -> Tensor:
+    """A synthetic room impulse response: (round(rt60_s * sample_rate),), unit energy.
+
+    A direct path (the first sample) and a diffuse tail of Gaussian noise whose energy decays by
+    60 dB over `rt60_s` (Polack's model), the direct path `drr_db` above the tail's total energy.
+    """
+    num = max(2, round(rt60_s * sample_rate))
+    t = torch.arange(num, dtype=torch.float64) / sample_rate
+    tail = torch.randn(num, generator=gen, dtype=torch.float64) * torch.exp(-3 * math.log(10) * t / rt60_s)
+    tail[0] = 0.0
+    response = tail / tail.norm()
+    response[0] = 10 ** (drr_db / 20)          # direct energy / tail energy = 10 ** (drr_db / 10)
+    return (response / response.norm()).float()
+
+
+def add_reverb(waveform: Tensor, sample_rate: int, rt60_s: float, drr_db: float, gen: torch.Generator,
+               max_tail_s: float = 0.25) -> Tensor:
+    """The clip as heard in a room (`room_response`): (samples,) -> (samples + up to max_tail_s,), at its old peak.
+
+    The reverberant tail after the clip's end is kept for at most `max_tail_s` (what an inference
+    trim 30 dB under the peak would mostly cut anyway), so clips do not grow by a whole RT60.
+    """
+    response = room_response(sample_rate, rt60_s, drr_db, gen)
+    length = waveform.shape[-1] + response.shape[-1] - 1
+    n_fft = 1 << (length - 1).bit_length()
+    wet = torch.fft.irfft(torch.fft.rfft(waveform, n_fft) * torch.fft.rfft(response, n_fft), n_fft)
+    wet = wet[: waveform.shape[-1] + min(response.shape[-1] - 1, round(max_tail_s * sample_rate))]
+    return wet * (waveform.abs().max() / wet.abs().max().clamp(min=1e-8))
+
+
 def _ramp(distance: Tensor, width: float) -> Tensor:
     """A raised cosine: 0 up to distance 0, 1 from `width` on."""
     return 0.5 - 0.5 * torch.cos(torch.pi * (distance / width).clamp(0.0, 1.0))
@@ -162,6 +198,8 @@ def augment_waveform(waveform: Tensor, sample_rate: int, cfg: AugmentConfig, gen
         x = change_speed(x, _uniform(gen, *cfg.speed))
     if _chance(gen, cfg.eq_prob):
         x = random_eq(x, cfg.eq_db, gen)
+    if _chance(gen, cfg.reverb_prob):
+        x = add_reverb(x, sample_rate, _uniform(gen, *cfg.rt60_s), _uniform(gen, *cfg.drr_db), gen)
     if _chance(gen, cfg.band_prob):
         x = band_limit(x, sample_rate, _uniform(gen, *cfg.highpass_hz), _uniform(gen, *cfg.lowpass_hz))
     word_rms = None                 # the noise's reference: the whole clip, or the word alone once padded

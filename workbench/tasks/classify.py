@@ -472,6 +472,8 @@ def describe_augment(a: AugmentConfig) -> str:
         (a.crop_prob > 0, f"up to {a.crop_s:g} s cut off each end ({clips(a.crop_prob)})"),
         (a.speed_prob > 0, f"speed x{a.speed[0]:g}-{a.speed[1]:g} ({clips(a.speed_prob)})"),
         (a.eq_prob > 0, f"random EQ up to {a.eq_db:g} dB ({clips(a.eq_prob)})"),
+        (a.reverb_prob > 0, f"a synthetic room, RT60 {a.rt60_s[0]:g}-{a.rt60_s[1]:g} s, direct-to-reverberant "
+                            f"{a.drr_db[0]:g} to {a.drr_db[1]:g} dB ({clips(a.reverb_prob)})"),
         (a.band_prob > 0, f"band limit (high-pass at {a.highpass_hz[0]:g}-{a.highpass_hz[1]:g} Hz, "
                           f"low-pass at {a.lowpass_hz[0]:g}-{a.lowpass_hz[1]:g} Hz; {clips(a.band_prob)})"),
         (a.shift_s > 0, f"up to {a.shift_s:g} s of leading silence"),
