@@ -4,6 +4,7 @@ import math
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -87,7 +88,7 @@ def test_loso_conditions_tests_each_fold_model_in_each_recording_condition(tmp_p
     samples = sorted((ASSETS / "samples").glob("digit_*_*_*.wav"))
     examples = [Example(str(p), p.stem.split("_")[1], p.stem.split("_")[2]) for p in samples]
     speakers = sorted({e.group for e in examples})
-    conditions = (("as recorded", 0.0, None), ("drowned", 0.5, -20.0))
+    conditions = (("as recorded", 0.0, None, None), ("drowned", 0.5, -20.0, None))
     assert loso_conditions(tmp_path, examples, speakers, conditions) is None    # no fold models: no table
     for speaker in speakers:
         shutil.copytree(ASSETS / "models" / "spoken-digits", tmp_path / f"loso-{speaker}" / "model")
@@ -104,3 +105,23 @@ def test_loso_conditions_tests_each_fold_model_in_each_recording_condition(tmp_p
     text = loso_markdown(loso)
     assert f"| drowned | {table[1]['speakers'][speakers[0]]:.3f} |" in text
     assert text.index("| recording |") < text.index("## Limits")
+
+
+def test_room_responses_are_deterministic_rooms_of_the_asked_reverberation_time():
+    from recipes.spoken_digits import room_responses
+    short, long = room_responses(0.3, 8000, num=3, seed=1), room_responses(0.6, 8000, num=3, seed=1)
+    assert len(short) == 3 and all(abs(float(np.linalg.norm(r)) - 1.0) < 1e-9 for r in short)
+    for a, b in zip(short, room_responses(0.3, 8000, num=3, seed=1)):
+        np.testing.assert_array_equal(a, b)
+
+    def decay_s(response):                 # Schroeder's backward integral: time from -5 dB to -25 dB, times 3
+        energy = np.cumsum(response[::-1] ** 2)[::-1]
+        db = 10 * np.log10(energy / energy[0])
+        return 3 * (np.argmax(db < -25) - np.argmax(db < -5)) / 8000
+
+    assert np.mean([decay_s(r) for r in long]) > 1.4 * np.mean([decay_s(r) for r in short])
+    assert 0.1 < np.mean([decay_s(r) for r in short]) < 0.6
+    word = 0.3 * torch.sin(2 * math.pi * 440 * torch.arange(4000) / 8000)
+    wet = record_in(word, 8000, 0.0, None, seed=0, room=short[0])
+    assert wet.shape[0] == 4000 + short[0].shape[0] - 1
+    assert float(wet.abs().max()) == pytest.approx(0.3, rel=1e-5)          # at the clip's old peak
