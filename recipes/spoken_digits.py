@@ -27,7 +27,7 @@ from tqdm import tqdm
 from workbench.bundle import read_bundle
 from workbench.config import device as pick_device, from_dict
 from workbench.data import find_examples, leave_one_group_out
-from workbench.data.augment import colored_noise
+from workbench.data.augment import colored_noise, convolve_room
 from workbench.media import load_audio
 from recipes.synthetic_digits import is_synthetic, make_synthetic_digits
 from workbench.tasks import classify
@@ -379,8 +379,7 @@ def record_in(waveform: torch.Tensor, sample_rate: int, pad_s: float, snr_db: fl
     before and after the word, in pink noise at `snr_db` against the word's own power (none for None):
     (samples,) -> (samples [+ the room's length - 1] + 2 * pad_s * sample_rate,)."""
     if room is not None:
-        wet = np.convolve(waveform.double().numpy(), room)
-        waveform = torch.from_numpy(wet * (float(waveform.abs().max()) / max(np.abs(wet).max(), 1e-12))).float()
+        waveform = convolve_room(waveform.double(), torch.from_numpy(room)).float()
     pad = waveform.new_zeros(round(pad_s * sample_rate))
     padded = torch.cat([pad, waveform, pad])
     if snr_db is None:
@@ -490,11 +489,12 @@ def _publish(bundle_dir: Path, runs: Path, out: Path, seconds: float | None, arg
     cfg = from_dict(classify.ClassifyConfig, files.config["config"])
     loso_path = runs / "loso.json"
     loso = json.loads(loso_path.read_text()) if loso_path.exists() else None
-    if loso and not loso.get("confidence"):      # from the fold models; once per run (--card-only reuses it)
-        loso["confidence"] = loso_confidence(runs, find_examples(args.data), list(loso["speakers"]))
-        loso_path.write_text(json.dumps(loso, indent=2) + "\n")
-    if loso and not loso.get("conditions"):
-        loso["conditions"] = loso_conditions(runs, find_examples(args.data), list(loso["speakers"]))
+    missing = [(key, table) for key, table in (("confidence", loso_confidence), ("conditions", loso_conditions))
+               if loso and not loso.get(key)]
+    if missing:                                  # from the fold models; once per run (--card-only reuses them)
+        examples = find_examples(args.data)
+        for key, table in missing:
+            loso[key] = table(runs, examples, list(loso["speakers"]))
         loso_path.write_text(json.dumps(loso, indent=2) + "\n")
     metrics = {**files.metrics, "loso": loso}
     if seconds is not None:

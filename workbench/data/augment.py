@@ -150,11 +150,17 @@ def add_reverb(waveform: Tensor, sample_rate: int, rt60_s: float, drr_db: float,
     The reverberant tail after the clip's end is kept for at most `max_tail_s` (what an inference
     trim 30 dB under the peak would mostly cut anyway), so clips do not grow by a whole RT60.
     """
-    response = room_response(sample_rate, rt60_s, drr_db, gen)
+    return convolve_room(waveform, room_response(sample_rate, rt60_s, drr_db, gen), round(max_tail_s * sample_rate))
+
+
+def convolve_room(waveform: Tensor, response: Tensor, max_tail: int | None = None) -> Tensor:
+    """A clip (samples,) convolved with a room's impulse response (FFT), at the clip's old peak:
+    (samples,) -> (samples + min(len(response) - 1, max_tail),); max_tail None keeps the whole tail."""
     length = waveform.shape[-1] + response.shape[-1] - 1
     n_fft = 1 << (length - 1).bit_length()
     wet = torch.fft.irfft(torch.fft.rfft(waveform, n_fft) * torch.fft.rfft(response, n_fft), n_fft)
-    wet = wet[: waveform.shape[-1] + min(response.shape[-1] - 1, round(max_tail_s * sample_rate))]
+    tail = response.shape[-1] - 1 if max_tail is None else min(response.shape[-1] - 1, max_tail)
+    wet = wet[: waveform.shape[-1] + tail]
     return wet * (waveform.abs().max() / wet.abs().max().clamp(min=1e-8))
 
 
