@@ -1,4 +1,4 @@
-"""Synthetic spoken digits from espeak-ng and Flite: many voices, accents, rates and pitches.
+"""Synthetic spoken digits from espeak-ng, Flite and MBROLA: many voices, accents, rates and pitches.
 
     python -m recipes.synthetic_digits --out runs/synthetic-digits [--per-digit 80] [--engines espeak,flite]
 
@@ -11,18 +11,23 @@ speaking rates and pitches. They are 8 kHz mono WAVs trimmed of silence like FSD
 one side; every group starts with its engine's name ("espeak-", "flite-", "festival-", "accented-").
 Festival adds two voices Flite lacks (ked, a US male diphone voice, and slt as an HTS voice). The
 "accented" engine is espeak-ng's voices of 17 other languages saying the digits as their speakers
-say them in English (`ACCENTED_WORDS`). Needs the Debian packages espeak-ng, flite, and festival
-with festvox-kdlpc16k and festvox-us-slt-hts.
+say them in English (`ACCENTED_WORDS`). The "mbrola" engine is espeak-ng speaking through MBROLA
+diphone databases, each cut from one real speaker's recordings (`MBROLA_VOICES`: 4 English voices and
+16 other languages' speakers with their accent). Needs the Debian packages espeak-ng, flite, and festival
+with festvox-kdlpc16k and festvox-us-slt-hts; mbrola and its voices (`APT_PACKAGES["mbrola"]`) are in
+Debian's contrib and non-free sections: free to use for synthesis, not to sell.
 Deterministic for a --seed.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shutil
 import subprocess
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -50,10 +55,19 @@ FLITE_VOICES = ["awb", "rms", "slt", "kal16"]
 # Festival's English voices that Flite lacks: ked (a US male diphone voice) and slt as an HTS
 # (statistical parametric) voice, a different vocoder over the same US female speaker as Flite's slt.
 FESTIVAL_VOICES = ["ked_diphone", "cmu_us_slt_arctic_hts"]
-ENGINES = ("espeak", "flite", "festival", "accented")
-PROGRAMS = {"espeak": "espeak-ng", "flite": "flite", "festival": "festival", "accented": "espeak-ng"}
+# The "mbrola" engine: espeak-ng speaking English through MBROLA diphone databases, each cut from one
+# real speaker's recordings: three US English voices, a British one, and 16 speakers of other
+# languages (Afrikaans, Dutch, French, German, Greek, Hungarian, Polish, Romanian, Swedish) whose
+# diphones espeak-ng maps English phonemes onto (an accent of that language).
+MBROLA_VOICES = ["mb-us1", "mb-us2", "mb-us3", "mb-en1", "mb-af1-en", "mb-nl2-en", "mb-fr1-en", "mb-fr4-en",
+                 "mb-de1-en", "mb-de2-en", "mb-de3-en", "mb-de4-en", "mb-de5-en", "mb-de6-en", "mb-gr2-en",
+                 "mb-hu1-en", "mb-pl1-en", "mb-ro1-en", "mb-sw1-en", "mb-sw2-en"]
+ENGINES = ("espeak", "flite", "festival", "accented", "mbrola")
+PROGRAMS = {"espeak": "espeak-ng", "flite": "flite", "festival": "festival", "accented": "espeak-ng", "mbrola": "mbrola"}
 APT_PACKAGES = {"espeak": "espeak-ng", "flite": "flite", "festival": "festival festvox-kdlpc16k festvox-us-slt-hts",
-                "accented": "espeak-ng"}
+                "accented": "espeak-ng",
+                "mbrola": "espeak-ng mbrola " + " ".join("mbrola-" + v[3:6] for v in MBROLA_VOICES)
+                          + " (Debian's contrib and non-free sections)"}
 # Other ways the digits are said (espeak-ng's English phoneme mnemonics; the first is espeak's own):
 # tense or monophthong vowels, devoiced or dropped final consonants and other first consonants, as
 # in non-native or regional English. Spoken with `--variants P` instead of the word, in P of espeak's takes.
@@ -101,6 +115,12 @@ def is_synthetic(group: str | None) -> bool:
     return bool(group) and group.split("-", 1)[0] in ENGINES
 
 
+def missing_mbrola_voices(root: Path = Path("/usr/share/mbrola")) -> list[str]:
+    """The `MBROLA_VOICES` databases that are not where espeak-ng looks for them ("us1", "de3", ...)."""
+    names = [voice[3:6] for voice in MBROLA_VOICES]
+    return [n for n in names if not any(p.is_file() for p in (root / n, root / n / n, root / "voices" / n))]
+
+
 def speak(word: str, voice: str, rate_wpm: int, pitch: int, workdir: Path) -> np.ndarray:
     """espeak-ng's rendering of `word`, at 8 kHz, trimmed: (samples,) float32."""
     wav = workdir / "say.wav"
@@ -146,6 +166,41 @@ def _read_8k(wav: Path) -> np.ndarray:
     return trim_silence(torch.from_numpy(audio), SAMPLE_RATE, threshold_db=40.0).numpy()
 
 
+def _engine_takes(engine: str, out: Path, per_digit: int, seed: int, variants: float,
+                  accent_set: list[str], variant_set: list[str]) -> list[str]:
+    """Write one engine's `per_digit` takes of every digit to `out`; return their manifest rows."""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        rng = random.Random(f"{seed}-{engine}")
+        accents = random.Random(f"{seed}-{engine}-variants")   # its own stream: variants=0 changes nothing else
+        for n in range(per_digit):
+            if engine in ("espeak", "accented"):
+                language = rng.choice(accent_set if engine == "espeak" else sorted(ACCENTED_WORDS))
+                voice = f"{language}+{rng.choice(variant_set)}"
+                rate_wpm, pitch = rng.randint(110, 210), rng.randint(15, 85)
+                group, say = f"{engine}-{voice}", lambda word: speak(word, voice, rate_wpm, pitch, Path(tmp))
+            elif engine == "mbrola":
+                voice = rng.choice(MBROLA_VOICES)
+                rate_wpm, pitch = rng.randint(110, 210), rng.randint(15, 85)
+                group = f"{engine}-{voice[3:]}-{n:03d}"
+                say = lambda word: speak(word, voice, rate_wpm, pitch, Path(tmp))  # noqa: E731
+            else:                 # flite and festival: a voice, a duration stretch and a mean pitch
+                voice = rng.choice(FLITE_VOICES if engine == "flite" else FESTIVAL_VOICES)
+                stretch, f0_hz = rng.uniform(0.75, 1.35), rng.uniform(85.0, 230.0)
+                group = f"{engine}-{voice}-{n:03d}"
+                if engine == "flite":
+                    say = lambda word: speak_flite(word, voice, stretch, f0_hz, Path(tmp))  # noqa: E731
+                else:             # one festival process says all ten words
+                    say = dict(zip(WORDS, speak_festival(WORDS, voice, stretch, f0_hz, Path(tmp)))).__getitem__
+            for digit, word in enumerate(ACCENTED_WORDS[language] if engine == "accented" else WORDS):
+                if engine == "espeak" and variants and accents.random() < variants:
+                    word = f"[[{accents.choice(PRONUNCIATIONS[digit][1:])}]]"
+                name = f"{digit}_{engine}_{n:03d}.wav"
+                soundfile.write(out / name, say(word), SAMPLE_RATE, subtype="PCM_16")
+                rows.append(f"{name},{digit},{group}")
+    return rows
+
+
 def make_synthetic_digits(out: Path, per_digit: int = 80, seed: int = 0, engines: tuple[str, ...] = ("espeak",),
                           variants: float = 0.0, voices: str = "classic") -> Path:
     """Write `per_digit` clips of every digit from each engine and a manifest; return the manifest's path.
@@ -165,32 +220,17 @@ def make_synthetic_digits(out: Path, per_digit: int = 80, seed: int = 0, engines
     for engine in engines:
         if shutil.which(PROGRAMS[engine]) is None:
             raise SystemExit(f"{PROGRAMS[engine]} is not installed (sudo apt-get install {APT_PACKAGES[engine]})")
+    if "mbrola" in engines and (missing := missing_mbrola_voices()):
+        raise SystemExit(f"MBROLA voice(s) {', '.join(missing)} not installed (sudo apt-get install "
+                         f"{' '.join('mbrola-' + v for v in missing)}, from Debian's non-free section)")
     out.mkdir(parents=True, exist_ok=True)
     rows = ["path,label,group"]
-    with tempfile.TemporaryDirectory() as tmp:
-        for engine in engines:
-            rng = random.Random(f"{seed}-{engine}")
-            accents = random.Random(f"{seed}-{engine}-variants")   # its own stream: variants=0 changes nothing else
-            for n in range(per_digit):
-                if engine in ("espeak", "accented"):
-                    language = rng.choice(accent_set if engine == "espeak" else sorted(ACCENTED_WORDS))
-                    voice = f"{language}+{rng.choice(variant_set)}"
-                    rate_wpm, pitch = rng.randint(110, 210), rng.randint(15, 85)
-                    group, say = f"{engine}-{voice}", lambda word: speak(word, voice, rate_wpm, pitch, Path(tmp))
-                else:                 # flite and festival: a voice, a duration stretch and a mean pitch
-                    voice = rng.choice(FLITE_VOICES if engine == "flite" else FESTIVAL_VOICES)
-                    stretch, f0_hz = rng.uniform(0.75, 1.35), rng.uniform(85.0, 230.0)
-                    group = f"{engine}-{voice}-{n:03d}"
-                    if engine == "flite":
-                        say = lambda word: speak_flite(word, voice, stretch, f0_hz, Path(tmp))  # noqa: E731
-                    else:             # one festival process says all ten words
-                        say = dict(zip(WORDS, speak_festival(WORDS, voice, stretch, f0_hz, Path(tmp)))).__getitem__
-                for digit, word in enumerate(ACCENTED_WORDS[language] if engine == "accented" else WORDS):
-                    if engine == "espeak" and variants and accents.random() < variants:
-                        word = f"[[{accents.choice(PRONUNCIATIONS[digit][1:])}]]"
-                    name = f"{digit}_{engine}_{n:03d}.wav"
-                    soundfile.write(out / name, say(word), SAMPLE_RATE, subtype="PCM_16")
-                    rows.append(f"{name},{digit},{group}")
+    # One thread per engine (the work is in the synthesisers' processes); each engine draws from its own
+    # random stream and writes its own files, so the takes are the same as one engine at a time.
+    with ThreadPoolExecutor(max_workers=min(len(engines), os.cpu_count() or 1)) as pool:
+        takes = list(pool.map(lambda engine: _engine_takes(engine, out, per_digit, seed, variants, accent_set, variant_set),
+                              engines))
+    rows += [row for engine_rows in takes for row in engine_rows]
     manifest = out / "manifest.csv"
     manifest.write_text("\n".join(rows) + "\n")
     return manifest
@@ -201,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="runs/synthetic-digits")
     parser.add_argument("--per-digit", type=int, default=80)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--engines", default="espeak", help="comma-separated: espeak, flite, festival, accented")
+    parser.add_argument("--engines", default="espeak", help="comma-separated: espeak, flite, festival, accented, mbrola")
     parser.add_argument("--voices", default="classic", choices=VOICE_SETS,
                         help="espeak voice set: classic (7 accents x 15 variants) or wide (8 accents x 84 variants)")
     parser.add_argument("--variants", type=float, default=0.0, help="share of espeak clips said another way (PRONUNCIATIONS)")

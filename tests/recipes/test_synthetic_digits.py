@@ -136,3 +136,29 @@ def test_the_accented_engine_speaks_every_digit_in_the_other_languages_voices(tm
         assert rate == 8000 and 0.1 < len(audio) / rate < 2.0 and np.sqrt(np.mean(audio ** 2)) > 1e-3
     again = make_synthetic_digits(tmp_path / "again", per_digit=8, seed=0, engines=("accented",))
     assert [Path(e.path).read_bytes() for e in find_examples(again)] == [Path(e.path).read_bytes() for e in examples]
+
+
+def test_mbrola_engine_speaks_every_digit_in_voices_of_real_speakers(tmp_path):
+    from recipes.synthetic_digits import MBROLA_VOICES, missing_mbrola_voices
+    if missing_mbrola_voices():
+        pytest.skip("needs the MBROLA voices (apt-get install mbrola mbrola-us1 ..., Debian non-free)")
+    manifest = make_synthetic_digits(tmp_path, per_digit=6, seed=1, engines=("mbrola",))
+    examples = find_examples(manifest)
+    assert len(examples) == 6 * 10 and all(is_synthetic(e.group) for e in examples)
+    voices = {e.group.split("-")[1] for e in examples}
+    assert len(voices) > 1 and all(f"mb-{v}" in MBROLA_VOICES or f"mb-{v}-en" in MBROLA_VOICES for v in voices)
+    for example in examples:
+        audio, rate = soundfile.read(example.path, dtype="float32")
+        assert rate == 8000 and 0.1 < len(audio) / rate < 2.0 and np.sqrt(np.mean(audio ** 2)) > 1e-3
+
+
+def test_a_missing_mbrola_voice_is_named_with_its_package(tmp_path, monkeypatch):
+    import recipes.synthetic_digits as synthetic
+    (tmp_path / "us1").mkdir()
+    (tmp_path / "us1" / "us1").write_bytes(b"x")
+    missing = synthetic.missing_mbrola_voices(tmp_path)
+    assert "us1" not in missing and "de3" in missing and len(missing) == 19
+    monkeypatch.setattr(synthetic, "missing_mbrola_voices", lambda: ["de3"])
+    with pytest.raises(SystemExit, match="apt-get install mbrola-de3"):
+        make_synthetic_digits(tmp_path / "out", per_digit=1, engines=("espeak", "mbrola"))
+    assert not (tmp_path / "out").exists()                         # nothing half-written
