@@ -225,10 +225,13 @@ RECIPE_ENGINES = ("espeak", "flite")
 # yweweler's "six" heard as "eight" 5 times in 50 at both seeds, the largest gain on those folds of
 # anything tried. But --loso over the five at seed 0: 0.949 (jackson 0.916, lucas 0.968, nicolas
 # 0.952, theo 0.950, yweweler 0.958) against 0.950, jackson's "six" heard as "seven" 27 times in 50
-# (none before). The shipped model heard MBROLA's takes right 80% of the time (the accented voices
+# (4 before). The shipped model heard MBROLA's takes right 80% of the time (the accented voices
 # 60-94%, "eight" heard as "six" in every voice). Only the four English voices' takes (710 of the 3,000,
 # the same files), --loso at seed 0: 0.946 (jackson 0.966, lucas 0.978, nicolas 0.906, theo 0.924,
-# yweweler 0.956): nicolas's gain came with the accented voices, jackson's loss too. Neither is adopted.
+# yweweler 0.956): nicolas's gain came with the accented voices, jackson's loss too. A third as many
+# of the 20 voices' takes (the first 100 of every digit, 1,000), on jackson, nicolas and yweweler:
+# 0.953 (0.948, 0.940, 0.970) against the recipe's 0.943 there, jackson's "six" as "seven" 17 in 50;
+# one seed, within the spread. None of these is adopted.
 
 
 def recipe_config(epochs: int = 20) -> classify.ClassifyConfig:
