@@ -63,7 +63,8 @@ MBROLA_VOICES = ["mb-us1", "mb-us2", "mb-us3", "mb-en1", "mb-af1-en", "mb-nl2-en
                  "mb-de1-en", "mb-de2-en", "mb-de3-en", "mb-de4-en", "mb-de5-en", "mb-de6-en", "mb-gr2-en",
                  "mb-hu1-en", "mb-pl1-en", "mb-ro1-en", "mb-sw1-en", "mb-sw2-en"]
 ENGINES = ("espeak", "flite", "festival", "accented", "mbrola")
-PROGRAMS = {"espeak": "espeak-ng", "flite": "flite", "festival": "festival", "accented": "espeak-ng", "mbrola": "mbrola"}
+PROGRAMS = {"espeak": "espeak-ng", "flite": "flite", "festival": "festival", "accented": "espeak-ng",
+            "mbrola": "espeak-ng mbrola"}
 APT_PACKAGES = {"espeak": "espeak-ng", "flite": "flite", "festival": "festival festvox-kdlpc16k festvox-us-slt-hts",
                 "accented": "espeak-ng",
                 "mbrola": "espeak-ng mbrola " + " ".join("mbrola-" + v[3:6] for v in MBROLA_VOICES)
@@ -174,15 +175,15 @@ def _engine_takes(engine: str, out: Path, per_digit: int, seed: int, variants: f
         rng = random.Random(f"{seed}-{engine}")
         accents = random.Random(f"{seed}-{engine}-variants")   # its own stream: variants=0 changes nothing else
         for n in range(per_digit):
-            if engine in ("espeak", "accented"):
-                language = rng.choice(accent_set if engine == "espeak" else sorted(ACCENTED_WORDS))
-                voice = f"{language}+{rng.choice(variant_set)}"
+            if engine in ("espeak", "accented", "mbrola"):   # espeak-ng: a voice, a speaking rate and a pitch
+                if engine == "mbrola":
+                    voice = rng.choice(MBROLA_VOICES)
+                    group = f"{engine}-{voice[3:]}-{n:03d}"
+                else:
+                    language = rng.choice(accent_set if engine == "espeak" else sorted(ACCENTED_WORDS))
+                    voice = f"{language}+{rng.choice(variant_set)}"
+                    group = f"{engine}-{voice}"
                 rate_wpm, pitch = rng.randint(110, 210), rng.randint(15, 85)
-                group, say = f"{engine}-{voice}", lambda word: speak(word, voice, rate_wpm, pitch, Path(tmp))
-            elif engine == "mbrola":
-                voice = rng.choice(MBROLA_VOICES)
-                rate_wpm, pitch = rng.randint(110, 210), rng.randint(15, 85)
-                group = f"{engine}-{voice[3:]}-{n:03d}"
                 say = lambda word: speak(word, voice, rate_wpm, pitch, Path(tmp))  # noqa: E731
             else:                 # flite and festival: a voice, a duration stretch and a mean pitch
                 voice = rng.choice(FLITE_VOICES if engine == "flite" else FESTIVAL_VOICES)
@@ -218,8 +219,9 @@ def make_synthetic_digits(out: Path, per_digit: int = 80, seed: int = 0, engines
     if unknown:
         raise SystemExit(f"unknown synthesis engine(s) {', '.join(unknown)}; choose from {', '.join(ENGINES)}")
     for engine in engines:
-        if shutil.which(PROGRAMS[engine]) is None:
-            raise SystemExit(f"{PROGRAMS[engine]} is not installed (sudo apt-get install {APT_PACKAGES[engine]})")
+        for program in PROGRAMS[engine].split():
+            if shutil.which(program) is None:
+                raise SystemExit(f"{program} is not installed (sudo apt-get install {APT_PACKAGES[engine]})")
     if "mbrola" in engines and (missing := missing_mbrola_voices()):
         raise SystemExit(f"MBROLA voice(s) {', '.join(missing)} not installed (sudo apt-get install "
                          f"{' '.join('mbrola-' + v for v in missing)}, from Debian's non-free section)")
