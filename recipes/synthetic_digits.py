@@ -63,8 +63,8 @@ MBROLA_VOICES = ["mb-us1", "mb-us2", "mb-us3", "mb-en1", "mb-af1-en", "mb-nl2-en
                  "mb-de1-en", "mb-de2-en", "mb-de3-en", "mb-de4-en", "mb-de5-en", "mb-de6-en", "mb-gr2-en",
                  "mb-hu1-en", "mb-pl1-en", "mb-ro1-en", "mb-sw1-en", "mb-sw2-en"]
 ENGINES = ("espeak", "flite", "festival", "accented", "mbrola")
-PROGRAMS = {"espeak": "espeak-ng", "flite": "flite", "festival": "festival", "accented": "espeak-ng",
-            "mbrola": "espeak-ng mbrola"}
+PROGRAMS = {"espeak": ("espeak-ng",), "flite": ("flite",), "festival": ("festival",), "accented": ("espeak-ng",),
+            "mbrola": ("espeak-ng", "mbrola")}
 APT_PACKAGES = {"espeak": "espeak-ng", "flite": "flite", "festival": "festival festvox-kdlpc16k festvox-us-slt-hts",
                 "accented": "espeak-ng",
                 "mbrola": "espeak-ng mbrola " + " ".join("mbrola-" + v[3:6] for v in MBROLA_VOICES)
@@ -219,7 +219,7 @@ def make_synthetic_digits(out: Path, per_digit: int = 80, seed: int = 0, engines
     if unknown:
         raise SystemExit(f"unknown synthesis engine(s) {', '.join(unknown)}; choose from {', '.join(ENGINES)}")
     for engine in engines:
-        for program in PROGRAMS[engine].split():
+        for program in PROGRAMS[engine]:
             if shutil.which(program) is None:
                 raise SystemExit(f"{program} is not installed (sudo apt-get install {APT_PACKAGES[engine]})")
     if "mbrola" in engines and (missing := missing_mbrola_voices()):
