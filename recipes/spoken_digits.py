@@ -29,7 +29,7 @@ from workbench.config import device as pick_device, from_dict
 from workbench.data import find_examples, leave_one_group_out
 from workbench.data.augment import colored_noise, convolve_room
 from workbench.media import load_audio
-from recipes.synthetic_digits import is_synthetic, make_synthetic_digits
+from recipes.synthetic_digits import is_synthetic, make_synthetic_digits, parse_engines
 from workbench.tasks import classify
 
 ATTRIBUTION = (
@@ -474,8 +474,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--synthetic", type=int, default=0, metavar="N",
                         help="add N synthetic takes of every digit per engine to the training data (recipes.synthetic_digits)")
     parser.add_argument("--engines", default=",".join(RECIPE_ENGINES),
-                        help="synthesis engines for --synthetic: espeak, flite, festival, accented, mbrola "
-                             f"(the recipe: {','.join(RECIPE_ENGINES)})")
+                        help="synthesis engines for --synthetic: espeak, flite, festival, accented, mbrola, rhvoice, "
+                             f"pico; NAME:N gives that engine N takes of every digit (the recipe: {','.join(RECIPE_ENGINES)})")
     parser.add_argument("--card-only", action="store_true",
                         help="train nothing: rebuild the model card of the last run in --runs and copy it to --out")
     args = parser.parse_args(argv)
@@ -489,9 +489,10 @@ def main(argv: list[str] | None = None) -> int:
     examples = find_examples(args.data)
     synthetic_seconds = None
     if args.synthetic:
-        engines = tuple(args.engines.split(","))
+        engines, counts = parse_engines(args.engines)
         start = time.perf_counter()
-        examples += find_examples(make_synthetic_digits(Path(args.runs) / "synthetic", args.synthetic, engines=engines))
+        examples += find_examples(make_synthetic_digits(Path(args.runs) / "synthetic", args.synthetic, engines=engines,
+                                                        counts=counts))
         synthetic_seconds = time.perf_counter() - start
         print(f"synthetic takes made in {synthetic_seconds:.0f} s")
     runs = Path(args.runs)

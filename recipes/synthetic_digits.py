@@ -1,4 +1,4 @@
-"""Synthetic spoken digits from espeak-ng, Flite and MBROLA: many voices, accents, rates and pitches.
+"""Synthetic spoken digits from espeak-ng, Flite, MBROLA, RHVoice and Pico: many voices, accents, rates and pitches.
 
     python -m recipes.synthetic_digits --out runs/synthetic-digits [--per-digit 80] [--engines espeak,flite]
 
@@ -8,14 +8,16 @@ and female voice variants, and Flite's voices (awb, rms and slt are built from r
 real speakers: Scottish English, US male, US female; kal16 is a US diphone voice), each at random
 speaking rates and pitches. They are 8 kHz mono WAVs trimmed of silence like FSDD's, listed in
 `manifest.csv` (path,label,group) with one group per voice setting so that splits keep a voice on
-one side; every group starts with its engine's name ("espeak-", "flite-", "festival-", "accented-").
+one side; every group starts with its engine's name ("espeak-", "flite-", "festival-", "rhvoice-", ...).
 Festival adds two voices Flite lacks (ked, a US male diphone voice, and slt as an HTS voice). The
 "accented" engine is espeak-ng's voices of 17 other languages saying the digits as their speakers
 say them in English (`ACCENTED_WORDS`). The "mbrola" engine is espeak-ng speaking through MBROLA
 diphone databases, each cut from one real speaker's recordings (`MBROLA_VOICES`: 4 English voices and
-16 other languages' speakers with their accent). Needs the Debian packages espeak-ng, flite, and festival
-with festvox-kdlpc16k and festvox-us-slt-hts; mbrola and its voices (`APT_PACKAGES["mbrola"]`) are in
-Debian's contrib and non-free sections: free to use for synthesis, not to sell.
+16 other languages' speakers with their accent). "rhvoice" is RHVoice's four English voices
+(`RHVOICE_VOICES`, each trained on one real speaker) and "pico" SVOX Pico's US and British voices.
+Needs the Debian packages espeak-ng, flite, and festival with festvox-kdlpc16k and festvox-us-slt-hts;
+mbrola and its voices (`APT_PACKAGES["mbrola"]`), rhvoice with rhvoice-english, and libttspico-utils are
+in Debian's contrib and non-free sections: free to use for synthesis, not to sell.
 Deterministic for a --seed.
 """
 
@@ -62,13 +64,22 @@ FESTIVAL_VOICES = ["ked_diphone", "cmu_us_slt_arctic_hts"]
 MBROLA_VOICES = ["mb-us1", "mb-us2", "mb-us3", "mb-en1", "mb-af1-en", "mb-nl2-en", "mb-fr1-en", "mb-fr4-en",
                  "mb-de1-en", "mb-de2-en", "mb-de3-en", "mb-de4-en", "mb-de5-en", "mb-de6-en", "mb-gr2-en",
                  "mb-hu1-en", "mb-pl1-en", "mb-ro1-en", "mb-sw1-en", "mb-sw2-en"]
-ENGINES = ("espeak", "flite", "festival", "accented", "mbrola")
+# The "rhvoice" engine: RHVoice's English voices, statistical parametric (HTS) voices each trained on one
+# real speaker's recordings (CMU ARCTIC's): alan (Scottish English), bdl (US male), clb and slt (US
+# female). Its two Russian speakers' English voices (evgeniy-eng, lyubov) are left out: they are
+# licensed CC BY-NC-ND 4.0, and models trained here are CC BY-SA. The "pico" engine: SVOX Pico's US
+# and British English voices (two more women's voices, another synthesiser).
+RHVOICE_VOICES = ["alan", "bdl", "clb", "slt"]
+PICO_VOICES = ["en-US", "en-GB"]
+ENGINES = ("espeak", "flite", "festival", "accented", "mbrola", "rhvoice", "pico")
 PROGRAMS = {"espeak": ("espeak-ng",), "flite": ("flite",), "festival": ("festival",), "accented": ("espeak-ng",),
-            "mbrola": ("espeak-ng", "mbrola")}
+            "mbrola": ("espeak-ng", "mbrola"), "rhvoice": ("RHVoice-test",), "pico": ("pico2wave",)}
 APT_PACKAGES = {"espeak": "espeak-ng", "flite": "flite", "festival": "festival festvox-kdlpc16k festvox-us-slt-hts",
                 "accented": "espeak-ng",
                 "mbrola": "espeak-ng mbrola " + " ".join("mbrola-" + v[3:6] for v in MBROLA_VOICES)
-                          + " (Debian's contrib and non-free sections)"}
+                          + " (Debian's contrib and non-free sections)",
+                "rhvoice": "rhvoice rhvoice-english (Debian's non-free section)",
+                "pico": "libttspico-utils (Debian's non-free section)"}
 # Other ways the digits are said (espeak-ng's English phoneme mnemonics; the first is espeak's own):
 # tense or monophthong vowels, devoiced or dropped final consonants and other first consonants, as
 # in non-native or regional English. Spoken with `--variants P` instead of the word, in P of espeak's takes.
@@ -161,6 +172,22 @@ def speak_festival(words: list[str], voice: str, stretch: float, f0_hz: float, w
     return [_read_8k(wav) for wav in wavs]
 
 
+def speak_rhvoice(word: str, voice: str, rate: int, pitch: int, workdir: Path) -> np.ndarray:
+    """RHVoice's rendering of `word` (rate and pitch in percent of the voice's own), at 8 kHz, trimmed."""
+    wav = workdir / "say.wav"
+    subprocess.run(["RHVoice-test", "-p", voice, "-r", str(rate), "-t", str(pitch), "-o", str(wav)],
+                   input=word, text=True, check=True, capture_output=True, timeout=30)
+    return _read_8k(wav)
+
+
+def speak_pico(word: str, voice: str, rate: int, pitch: int, workdir: Path) -> np.ndarray:
+    """SVOX Pico's rendering of `word` (rate and pitch in percent of the voice's own), at 8 kHz, trimmed."""
+    wav = workdir / "say.wav"
+    text = f'<speed level="{rate}"><pitch level="{pitch}">{word}</pitch></speed>'
+    subprocess.run(["pico2wave", "-l", voice, "-w", str(wav), text], check=True, capture_output=True, timeout=30)
+    return _read_8k(wav)
+
+
 def _read_8k(wav: Path) -> np.ndarray:
     audio, rate = soundfile.read(wav, dtype="float32")
     audio = soxr.resample(audio, rate, SAMPLE_RATE).astype(np.float32)
@@ -185,6 +212,12 @@ def _engine_takes(engine: str, out: Path, per_digit: int, seed: int, variants: f
                     group = f"{engine}-{voice}"
                 rate_wpm, pitch = rng.randint(110, 210), rng.randint(15, 85)
                 say = lambda word: speak(word, voice, rate_wpm, pitch, Path(tmp))  # noqa: E731
+            elif engine in ("rhvoice", "pico"):   # a voice, a speaking rate and a pitch, in percent
+                voice = rng.choice(RHVOICE_VOICES if engine == "rhvoice" else PICO_VOICES)
+                rate, pitch = rng.randint(75, 140), rng.randint(75, 135)
+                group = f"{engine}-{voice}-{n:03d}"
+                speaker = speak_rhvoice if engine == "rhvoice" else speak_pico
+                say = lambda word: speaker(word, voice, rate, pitch, Path(tmp))  # noqa: E731
             else:                 # flite and festival: a voice, a duration stretch and a mean pitch
                 voice = rng.choice(FLITE_VOICES if engine == "flite" else FESTIVAL_VOICES)
                 stretch, f0_hz = rng.uniform(0.75, 1.35), rng.uniform(85.0, 230.0)
@@ -202,12 +235,29 @@ def _engine_takes(engine: str, out: Path, per_digit: int, seed: int, variants: f
     return rows
 
 
+def parse_engines(spec: str) -> tuple[tuple[str, ...], dict[str, int]]:
+    """"espeak,flite,rhvoice:150" -> (("espeak", "flite", "rhvoice"), {"rhvoice": 150}): the engines, and
+    the takes of every digit for those given their own count (the others take the default)."""
+    engines, counts = [], {}
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        name, _, count = item.partition(":")
+        if count:
+            if not count.isdigit() or int(count) < 1:
+                raise SystemExit(f"takes per digit must be a positive whole number: {item!r} in {spec!r}")
+            counts[name] = int(count)
+        engines.append(name)
+    if not engines:
+        raise SystemExit(f"no synthesis engine named in {spec!r}; choose from {', '.join(ENGINES)}")
+    return tuple(engines), counts
+
+
 def make_synthetic_digits(out: Path, per_digit: int = 80, seed: int = 0, engines: tuple[str, ...] = ("espeak",),
-                          variants: float = 0.0, voices: str = "classic") -> Path:
+                          variants: float = 0.0, voices: str = "classic", counts: dict[str, int] | None = None) -> Path:
     """Write `per_digit` clips of every digit from each engine and a manifest; return the manifest's path.
 
-    `variants`: the share of espeak's clips that say one of the other `PRONUNCIATIONS` of their digit
-    (0 keeps every clip, and the clips, as without it). `voices`: "classic" draws espeak's voices from
+    `counts`: takes of every digit for some engines instead of `per_digit` (an engine's first n takes are
+    the same whatever n is). `variants`: the share of espeak's clips that say one of the other
+    `PRONUNCIATIONS` of their digit (0 keeps every clip, and the clips, as without it). `voices`: "classic" draws espeak's voices from
     `ACCENTS` x `VARIANTS`, "wide" from `WIDE_ACCENTS` x `WIDE_VARIANTS` (Flite's takes are the same either way).
     """
     if voices not in VOICE_SETS:
@@ -230,8 +280,8 @@ def make_synthetic_digits(out: Path, per_digit: int = 80, seed: int = 0, engines
     # One thread per engine (the work is in the synthesisers' processes); each engine draws from its own
     # random stream and writes its own files, so the takes are the same as one engine at a time.
     with ThreadPoolExecutor(max_workers=min(len(engines), os.cpu_count() or 1)) as pool:
-        takes = list(pool.map(lambda engine: _engine_takes(engine, out, per_digit, seed, variants, accent_set, variant_set),
-                              engines))
+        takes = list(pool.map(lambda engine: _engine_takes(engine, out, (counts or {}).get(engine, per_digit), seed,
+                                                           variants, accent_set, variant_set), engines))
     rows += [row for engine_rows in takes for row in engine_rows]
     manifest = out / "manifest.csv"
     manifest.write_text("\n".join(rows) + "\n")
@@ -243,14 +293,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="runs/synthetic-digits")
     parser.add_argument("--per-digit", type=int, default=80)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--engines", default="espeak", help="comma-separated: espeak, flite, festival, accented, mbrola")
+    parser.add_argument("--engines", default="espeak",
+                        help="comma-separated: " + ", ".join(ENGINES) + "; NAME:N gives that engine N takes of every digit")
     parser.add_argument("--voices", default="classic", choices=VOICE_SETS,
                         help="espeak voice set: classic (7 accents x 15 variants) or wide (8 accents x 84 variants)")
     parser.add_argument("--variants", type=float, default=0.0, help="share of espeak clips said another way (PRONUNCIATIONS)")
     args = parser.parse_args(argv)
-    engines = tuple(args.engines.split(","))
-    manifest = make_synthetic_digits(Path(args.out), args.per_digit, args.seed, engines, args.variants, args.voices)
-    print(f"wrote {args.per_digit * 10 * len(engines)} clips and {manifest}")
+    engines, counts = parse_engines(args.engines)
+    manifest = make_synthetic_digits(Path(args.out), args.per_digit, args.seed, engines, args.variants, args.voices, counts)
+    print(f"wrote {sum(counts.get(e, args.per_digit) for e in engines) * 10} clips and {manifest}")
     return 0
 
 

@@ -30,6 +30,22 @@ def test_every_engine_speaks_every_digit_as_an_8khz_clip_in_a_synthetic_group(tm
     assert again.read_text() == manifest.read_text()               # deterministic for a seed
 
 
+def test_an_engine_can_have_its_own_number_of_takes_and_they_are_its_first_takes(tmp_path):
+    from recipes.synthetic_digits import parse_engines
+    engines, counts = parse_engines("espeak:1,flite")
+    assert engines == ("espeak", "flite") and counts == {"espeak": 1}
+    manifest = make_synthetic_digits(tmp_path, per_digit=2, seed=3, engines=engines, counts=counts)
+    examples = find_examples(manifest)
+    assert sum(e.group.startswith("espeak-") for e in examples) == 10
+    assert sum(e.group.startswith("flite-") for e in examples) == 20
+    both = make_synthetic_digits(tmp_path / "both", per_digit=2, seed=3, engines=("espeak", "flite"))
+    for example in examples:                                        # the same first takes, byte for byte
+        assert (both.parent / Path(example.path).name).read_bytes() == Path(example.path).read_bytes()
+    for bad in ("espeak:0", "espeak:x", "", " , "):
+        with pytest.raises(SystemExit):
+            parse_engines(bad)
+
+
 def test_real_speakers_are_not_synthetic():
     assert not any(is_synthetic(g) for g in ("jackson", "yweweler", None, "", "espeakers"))
     assert is_synthetic("flite-awb-003") and is_synthetic("espeak-en-us+m1")
@@ -162,3 +178,26 @@ def test_a_missing_mbrola_voice_is_named_with_its_package(tmp_path, monkeypatch)
     with pytest.raises(SystemExit, match="apt-get install mbrola-de3"):
         make_synthetic_digits(tmp_path / "out", per_digit=1, engines=("espeak", "mbrola"))
     assert not (tmp_path / "out").exists()                         # nothing half-written
+
+
+@pytest.mark.parametrize("engine, program", [("rhvoice", "RHVoice-test"), ("pico", "pico2wave")])
+def test_rhvoice_and_pico_speak_every_digit_at_varied_rates_deterministically(tmp_path, engine, program):
+    from recipes.synthetic_digits import PICO_VOICES, RHVOICE_VOICES
+    if shutil.which(program) is None:
+        pytest.skip(f"needs {program} (apt-get install rhvoice rhvoice-english libttspico-utils, Debian non-free)")
+    manifest = make_synthetic_digits(tmp_path, per_digit=6, seed=1, engines=(engine,))
+    examples = find_examples(manifest)
+    assert len(examples) == 6 * 10 and sorted({e.label for e in examples}) == [str(d) for d in range(10)]
+    voices = {e.group.removeprefix(f"{engine}-").rsplit("-", 1)[0] for e in examples}
+    assert all(is_synthetic(e.group) for e in examples)
+    assert len(voices) > 1 and voices <= set(RHVOICE_VOICES if engine == "rhvoice" else PICO_VOICES)
+    durations = []
+    for example in examples:
+        audio, rate = soundfile.read(example.path, dtype="float32")
+        assert rate == 8000 and audio.ndim == 1 and np.sqrt(np.mean(audio ** 2)) > 1e-3
+        assert 0.1 < len(audio) / rate < 2.0                                        # one word, trimmed
+        if example.label == "7":
+            durations.append(len(audio) / rate)
+    assert len(set(durations)) > 1                                                   # rates differ between takes
+    again = make_synthetic_digits(tmp_path / "again", per_digit=6, seed=1, engines=(engine,))
+    assert [Path(e.path).read_bytes() for e in find_examples(again)] == [Path(e.path).read_bytes() for e in examples]
