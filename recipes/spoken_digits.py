@@ -244,6 +244,15 @@ RECIPE_ENGINES = ("espeak", "flite")
 # word cue) 0.940 (0.922, 0.958) and 0.930 (0.906, 0.954), +0.5 points over two seeds, inside the
 # spread; 32 mel bins instead of 40 (`features.n_mels=32 model.encoder.num_bins=32`) 0.909 (0.912,
 # 0.906) at seed 0, yweweler's "six" heard as "eight" 30 times in 50. Neither is adopted.
+# RHVoice's four English voices (HTS voices trained on CMU ARCTIC speakers: alan, bdl, clb, slt) and SVOX
+# Pico's US and British voices, 150 takes of every digit each on top of this recipe's
+# (`--engines espeak,flite,rhvoice:150,pico:150`, 3,000 more takes; the shipped model already hears 94%
+# of them right, Pico's British voice least, 87%), --loso over the five: 0.948 (jackson 0.956, lucas
+# 0.960, nicolas 0.906, theo 0.958, yweweler 0.962) at seed 0 and 0.943 (jackson 0.940, lucas 0.952,
+# nicolas 0.888, theo 0.968, yweweler 0.966) at train.seed=1: 0.946 against this recipe's 0.948 over the
+# two seeds. yweweler's "six" heard as "eight" fell to 9 and 7 in 50 (20 in this recipe's card), as with
+# MBROLA, but nicolas's "four" and "six" went to "eight" instead (11 and 18 in 50). Not adopted; the
+# takes would also have made the recipe about 20% slower to reproduce.
 
 
 def recipe_config(epochs: int = 20) -> classify.ClassifyConfig:
