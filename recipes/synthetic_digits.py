@@ -257,8 +257,9 @@ def make_synthetic_digits(out: Path, per_digit: int = 80, seed: int = 0, engines
 
     `counts`: takes of every digit for some engines instead of `per_digit` (an engine's first n takes are
     the same whatever n is). `variants`: the share of espeak's clips that say one of the other
-    `PRONUNCIATIONS` of their digit (0 keeps every clip, and the clips, as without it). `voices`: "classic" draws espeak's voices from
-    `ACCENTS` x `VARIANTS`, "wide" from `WIDE_ACCENTS` x `WIDE_VARIANTS` (Flite's takes are the same either way).
+    `PRONUNCIATIONS` of their digit (0 keeps every clip, and the clips, as without it). `voices`:
+    "classic" draws espeak's voices from `ACCENTS` x `VARIANTS`, "wide" from `WIDE_ACCENTS` x
+    `WIDE_VARIANTS` (Flite's takes are the same either way).
     """
     if voices not in VOICE_SETS:
         raise SystemExit(f"voices must be one of {', '.join(VOICE_SETS)}, not {voices!r}")
