@@ -253,6 +253,17 @@ RECIPE_ENGINES = ("espeak", "flite")
 # two seeds. yweweler's "six" heard as "eight" fell to 9 and 7 in 50 (20 in this recipe's card), as with
 # MBROLA, but nicolas's "four" and "six" went to "eight" instead (11 and 18 in 50). Not adopted; the
 # takes would also have made the final model's training set 35% larger (11,500 clips against 8,500).
+# All five engines at once, with the added ones at a third of their takes (`--engines
+# espeak,flite,mbrola:100,rhvoice:100,pico:100`: 3,000 more takes, 1,000 from each added engine),
+# --loso over the five: 0.952 (jackson 0.952, lucas 0.966, nicolas 0.942, theo 0.954, yweweler 0.948) at
+# seed 0 and 0.945 (jackson 0.932, lucas 0.960, nicolas 0.924, theo 0.944, yweweler 0.964) at
+# train.seed=1: 0.949 against this recipe's 0.948 over the two seeds. Not adopted.
+# An upper bound (`python -m recipes.digit_ensemble` over every fold model the sweeps above kept: MBROLA's
+# takes at seeds 0 and 1, its English voices, a third of its takes, RHVoice and Pico at 0 and 1, the 16 ms
+# window at 0 and 1, 32 mel bins, all five engines at 0 and 1, and this recipe at seeds 1 and 2; 9 to 12
+# models per held-out speaker): averaging their probabilities gives 0.959 (jackson 0.968, lucas 0.970,
+# nicolas 0.934, theo 0.956, yweweler 0.968) against 0.946 for the same models one at a time. Ten models'
+# inference together still falls short of 0.97, so no single model of these recipes is expected to reach it.
 
 
 def recipe_config(epochs: int = 20) -> classify.ClassifyConfig:
