@@ -550,8 +550,8 @@ def _publish(bundle_dir: Path, runs: Path, out: Path, seconds: float | None, arg
     if synthetic_seconds is not None:
         metrics["synthetic_seconds"] = round(synthetic_seconds, 1)
     notes = (loso_markdown(loso) if loso else "Leave-one-speaker-out not run (use --loso).") + "\n\n## Data and licence\n\n" + ATTRIBUTION
-    engines, counts = parse_engines(args.engines)
     if args.synthetic:
+        engines, counts = parse_engines(args.engines)
         by_count = {}                            # takes of every digit -> the engines making that many
         for engine in engines:
             by_count.setdefault(counts.get(engine, args.synthetic), []).append(engine)

@@ -8,9 +8,8 @@ import pytest
 from safetensors.torch import load_file, save_file
 
 from recipes.digit_ensemble import main, speaker_ensemble
-from workbench import tasks
-from workbench.tasks import classify
 from workbench.data import Example
+from workbench.tasks import classify
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 SHIPPED = ASSETS / "models" / "spoken-digits"
@@ -31,7 +30,7 @@ def biased_copy(out: Path, label_id: int, bias: float) -> Path:
 
 
 def probabilities(model_dir: Path, examples: list[Example]) -> np.ndarray:
-    bundle = tasks.load(model_dir)
+    bundle = classify.load(model_dir)
     return np.array([[classify.predict(bundle, e.path).probabilities[str(d)] for d in range(10)]
                      for e in examples])
 
