@@ -291,3 +291,13 @@ def test_console_script_runs(media_dir):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["streams"]
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(media_dir):
+    """`workbench ... | head`: the pipe's reader is gone before the results come; no error, no traceback."""
+    proc = subprocess.Popen([sys.executable, "-m", "workbench", "probe", str(media_dir / "clip.mp4"), "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
+    proc.stdout.close()                       # closed long before the command has imported torch
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141
+    assert err == "", err

@@ -17,6 +17,7 @@ import dataclasses
 import io
 import json
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -52,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args)
     except ConfigError as err:
         return _fail(args, str(err), status=2)
+    except BrokenPipeError:      # the reader of our output left (`workbench classify ... | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # so the exit's flush cannot fail again
+        return 141               # 128 + SIGPIPE, as a shell reports a command its pipe's reader stopped
     except (WorkbenchError, OSError) as err:
         return _fail(args, describe_error(getattr(args, "path", PROG), err), status=1)
     except KeyboardInterrupt:
@@ -359,7 +363,8 @@ def _add_classify(subparsers: argparse._SubParsersAction) -> None:
 
 def _cmd_classify(args: argparse.Namespace) -> int:
     bundle = tasks.load(args.model, args.device)               # loaded once for every file
-    files, show = data.media_files(args.paths), lambda o: _show_classification(o, args)  # noqa: E731
+    files = data.media_files(args.paths)
+    show = lambda o: _show_classification(o, args, bundle.cfg.max_duration_s)  # noqa: E731
     if args.timeline:
         cfg = timeline.TimelineConfig(window_s=args.window, hop_s=min(args.hop, args.window), gate=not args.no_gate)
         outcomes = run_batch(files, lambda path: timeline.timeline(bundle, path, cfg), on_result=show)
@@ -368,7 +373,7 @@ def _cmd_classify(args: argparse.Namespace) -> int:
     return 0 if all(o.ok for o in outcomes) else 1
 
 
-def _show_classification(outcome, args: argparse.Namespace) -> None:
+def _show_classification(outcome, args: argparse.Namespace, max_duration_s: float) -> None:
     path = str(outcome.item)
     if not outcome.ok:
         if args.json:
@@ -380,11 +385,14 @@ def _show_classification(outcome, args: argparse.Namespace) -> None:
             _print_json({"path": path, "segments": segments})
         else:
             print(f"{path}:")
+            if not segments:
+                print("  no segments: no window rose above the silence gate" if not args.no_gate else "  no segments")
             for s in segments:
                 print(f"  {s['start_s']:8.2f} - {s['end_s']:8.2f} s  {s['label']}  ({s['confidence']:.2f})")
     else:
         top, warning = outcome.value.top(args.top_k), outcome.value.warning
-        warning = warning and f"{warning} (--timeline)"
+        if warning and outcome.value.duration_s > max_duration_s:      # the long-file reason comes last
+            warning = f"{warning} (--timeline)"
         if args.json:
             _print_json({"path": path, "label": outcome.value.label, "confidence": outcome.value.confidence,
                          "probabilities": dict(top), "duration_s": outcome.value.duration_s}

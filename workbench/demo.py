@@ -54,7 +54,8 @@ def _label(path: Path, bundle, duration_s: float) -> list[str]:
         return [f"  timeline: {len(segments)} segment(s)"] + [
             f"    {s.start_s:6.2f} - {s.end_s:6.2f} s  {s.label} ({s.confidence:.2f})" for s in segments]
     result = classify.predict(bundle, path)
-    return [f"  model says {result.label} ({result.confidence:.2f})"]
+    return [f"  model says {result.label} ({result.confidence:.2f})"] + (
+        [f"  warning: {result.warning}"] if result.warning else [])
 
 
 def _save(path: Path, png: bytes) -> str:

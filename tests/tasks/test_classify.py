@@ -62,6 +62,25 @@ def test_predict_reads_any_format_at_any_rate(tone_run, tmp_path, suffix):
     assert result.top(1) == [("high", result.confidence)]
 
 
+def test_a_silent_or_nearly_silent_clip_is_answered_with_a_warning_and_a_quiet_tone_is_not(tone_run, tmp_path):
+    bundle = tasks.load(tone_run.bundle_dir)
+    clips = {"zeros.wav": np.zeros(4000, np.float32),
+             "hiss.flac": (0.0001 * np.random.default_rng(0).standard_normal(4000)).astype(np.float32),  # about -68 dBFS
+             "quiet.wav": 0.02 * tone(300.0, 0.5, 8000) / np.abs(tone(300.0, 0.5, 8000)).max()}         # -34 dBFS
+    results = {}
+    for name, wave in clips.items():
+        soundfile.write(tmp_path / name, wave, 8000, subtype="PCM_16")
+        results[name] = classify.predict(bundle, tmp_path / name)
+    assert "digital silence" in results["zeros.wav"].warning
+    assert "nearly silent" in results["hiss.flac"].warning and "dBFS" in results["hiss.flac"].warning
+    assert results["quiet.wav"].warning is None and results["quiet.wav"].label == "low"
+    # predict_files gives the same warnings; a long silent file carries both reasons
+    soundfile.write(tmp_path / "long_zeros.wav", np.zeros(6 * 8000, np.float32), 8000)
+    outcomes = classify.predict_files(bundle, [tmp_path / "zeros.wav", tmp_path / "quiet.wav", tmp_path / "long_zeros.wav"])
+    assert [o.value.warning for o in outcomes[:2]] == [results["zeros.wav"].warning, None]
+    assert "digital silence" in outcomes[2].value.warning and "6.0 s long" in outcomes[2].value.warning
+
+
 def test_predict_rejects_a_file_that_is_not_audio(tone_run, tmp_path):
     path = tmp_path / "notes.wav"
     path.write_text("hello")

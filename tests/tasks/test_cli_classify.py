@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import soundfile
 
 from workbench import cli
@@ -86,3 +87,15 @@ def test_a_file_longer_than_any_training_clip_is_labelled_with_a_warning_that_po
     captured = capsys.readouterr()
     assert captured.out.startswith(f"{long}: low")
     assert f"warning: {long}: 6.0 s long" in captured.err and "short" not in captured.err
+
+
+def test_a_silent_file_is_labelled_with_a_warning_that_says_so_and_not_to_use_the_timeline(tone_run, tmp_path, capsys):
+    path = tmp_path / "silence.wav"
+    soundfile.write(path, np.zeros(4000, np.float32), 8000)
+    assert cli.main(["classify", "--model", str(tone_run.bundle_dir), "--json", str(path)]) == 0
+    captured = capsys.readouterr()
+    record = _json_lines(captured.out)[0]
+    assert "label" in record and "digital silence" in record["warning"] and "--timeline" not in record["warning"]
+    assert f"warning: {path}: the clip is digital silence" in captured.err
+    assert cli.main(["classify", "--model", str(tone_run.bundle_dir), "--timeline", str(path)]) == 0
+    assert capsys.readouterr().out == f"{path}:\n  no segments: no window rose above the silence gate\n"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -145,7 +146,7 @@ class Classification:
     confidence: float
     probabilities: dict[str, float]     # label -> probability, all labels
     duration_s: float
-    warning: str | None = None          # set when the answer is unlikely to mean much (see long_file_warning)
+    warning: str | None = None          # set when the answer is unlikely to mean much (see clip_warning)
 
     def top(self, k: int) -> list[tuple[str, float]]:
         return sorted(self.probabilities.items(), key=lambda kv: -kv[1])[:k]
@@ -237,17 +238,44 @@ def long_file_warning(cfg: ClassifyConfig, duration_s: float) -> str | None:
             "and gives one label for the whole file; a timeline labels a recording of several events window by window")
 
 
-def _classification(bundle: LoadedBundle, path: str | Path, probs: Tensor, duration_s: float) -> Classification:
+# A clip whose loudest sample is below this holds no sound worth labelling: FSDD's quietest recording
+# peaks at -40 dBFS, a 16-bit file's own noise floor is near -90 dBFS.
+SILENT_PEAK_DB = -60.0
+
+
+def silence_warning(waveform: Tensor) -> str | None:
+    """Why the label of a clip (samples,) that holds (almost) no sound means nothing, or None.
+
+    A classifier always answers with one of its labels, confidently even for digital silence (the
+    shipped digit model calls 1 s of zeros "4" with probability 0.99), so the answer is flagged.
+    """
+    peak = float(waveform.abs().max()) if waveform.numel() else 0.0
+    if peak == 0.0:
+        return "the clip is digital silence (every sample is zero), so its label is a guess"
+    peak_db = 20.0 * math.log10(peak)
+    if peak_db < SILENT_PEAK_DB:
+        return (f"the clip is nearly silent (its loudest sample is {peak_db:.0f} dBFS, under {SILENT_PEAK_DB:g}), "
+                "so its label is a guess")
+    return None
+
+
+def clip_warning(cfg: ClassifyConfig, audio: Audio) -> str | None:
+    """Every reason (silence, length) why one label for this decoded clip may mean little, or None."""
+    reasons = [silence_warning(audio.waveform[0]), long_file_warning(cfg, audio.duration_s)]
+    return "; ".join(r for r in reasons if r) or None
+
+
+def _classification(bundle: LoadedBundle, path: str | Path, probs: Tensor, audio: Audio) -> Classification:
     best = int(probs.argmax())
     return Classification(str(path), bundle.labels[best], float(probs[best]),
-                          {label: float(p) for label, p in zip(bundle.labels, probs)}, duration_s,
-                          long_file_warning(bundle.cfg, duration_s))
+                          {label: float(p) for label, p in zip(bundle.labels, probs)}, audio.duration_s,
+                          clip_warning(bundle.cfg, audio))
 
 
 def predict(bundle: LoadedBundle, path: str | Path) -> Classification:
     """Label and probabilities of one file of any format the media layer reads."""
     audio = _read_clip(bundle, path)
-    return _classification(bundle, path, classify_waveforms(bundle, [audio.waveform[0]])[0], audio.duration_s)
+    return _classification(bundle, path, classify_waveforms(bundle, [audio.waveform[0]])[0], audio)
 
 
 def predict_files(bundle: LoadedBundle, paths: Iterable[str | Path], batch_size: int = 32, max_batch_s: float = 256.0,
@@ -272,7 +300,7 @@ def predict_files(bundle: LoadedBundle, paths: Iterable[str | Path], batch_size:
         probs = classify_waveforms(bundle, [o.value.waveform[0] for o in clips]) if clips else None
         ready = iter(range(len(clips)))
         for o in pending:
-            done = Outcome(o.item, _classification(bundle, o.item, probs[next(ready)], o.value.duration_s)) if o.ok else o
+            done = Outcome(o.item, _classification(bundle, o.item, probs[next(ready)], o.value)) if o.ok else o
             outcomes.append(done)
             if on_result is not None:
                 on_result(done)
