@@ -308,7 +308,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     summary = {"run_dir": str(report.run_dir), "model": str(report.bundle_dir), "best_epoch": report.fit.best_epoch,
                "val": report.fit.best_val, "counts": report.counts, "test_groups": report.test_groups,
                "test": None if report.test is None else {"accuracy": report.test.accuracy, "macro_f1": report.test.macro_f1, "n": report.test.n},
-               "unreadable": [f"{f.path}: {f.error}" for f in report.failures]}
+               "unreadable": [f.error for f in report.failures]}
     if args.json:
         _print_json(summary)
     else:
@@ -344,7 +344,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             accuracy = f"{row['accuracy']:.3f}" if row["accuracy"] is not None else "n/a"
             print(f"  {row['range']:>12}  {row['share']:6.1%} of files  accuracy {accuracy}")
     for failure in result["failures"]:
-        print(f"{PROG}: error: {failure['path']}: {failure['error']}", file=sys.stderr)
+        print(f"{PROG}: error: {failure['error']}", file=sys.stderr)
     return 1 if result["failures"] else 0
 
 

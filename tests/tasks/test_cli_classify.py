@@ -99,3 +99,16 @@ def test_a_silent_file_is_labelled_with_a_warning_that_says_so_and_not_to_use_th
     assert f"warning: {path}: the clip is digital silence" in captured.err
     assert cli.main(["classify", "--model", str(tone_run.bundle_dir), "--timeline", str(path)]) == 0
     assert capsys.readouterr().out == f"{path}:\n  no segments: no window rose above the silence gate\n"
+
+
+def test_evaluate_names_each_unreadable_file_once_and_scores_the_rest(tone_run, tmp_path, capsys):
+    folder = tmp_path / "data"
+    (folder / "low").mkdir(parents=True)
+    soundfile.write(folder / "low" / "ok.wav", tone(300.0, 0.5, 8000), 8000)
+    (folder / "low" / "broken.wav").write_text("not audio")
+    assert cli.main(["evaluate", "--model", str(tone_run.bundle_dir), "--data", str(folder), "--json"]) == 1
+    captured = capsys.readouterr()
+    assert _json_lines(captured.out)[0]["n"] == 1
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"workbench: error: {folder / 'low' / 'broken.wav'}: ")
+    assert lines[0].count("broken.wav") == 1, lines[0]
