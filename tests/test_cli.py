@@ -212,6 +212,18 @@ def test_invalid_config_value_is_a_usage_error(capsys, media_dir, tmp_path):
     _one_error_line(err, "window")
 
 
+@pytest.mark.parametrize("setting, expected", [("n_mels=abc", "an integer"), ("n_mels=40.5", "an integer"),
+                                               ("top_db=loud", "a number"), ("center=3", "true or false"),
+                                               ("n_mels=true", "an integer")])
+def test_a_config_value_of_the_wrong_type_is_a_usage_error_that_names_the_key(capsys, media_dir, tmp_path,
+                                                                              setting, expected):
+    status, _, err = _run(capsys, "spectrogram", media_dir / "tone.wav", "--out", tmp_path / "x.npy",
+                          "--set", setting)
+    assert status == 2
+    _one_error_line(err, f"{setting.split('=')[0]} expects {expected}")
+    assert "internal error" not in err and not (tmp_path / "x.npy").exists()
+
+
 @pytest.mark.parametrize("argv", [
     ["spectrogram", "a.wav", "--out", "a.jpg"],           # unsupported --out suffix
     ["frames", "a.mp4", "--out", "a.safetensors"],

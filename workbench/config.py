@@ -86,7 +86,13 @@ def _coerce(hint: Any, value: Any, where: str) -> Any:
         return value
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    expected = SCALARS.get(hint)
+    if expected is not None and (not isinstance(value, hint) or (hint is not bool and isinstance(value, bool))):
+        raise ConfigError(f"{where} expects {expected}, got {value!r}")
     return value
+
+
+SCALARS = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
 
 
 def save_json(cfg: Any, path: str | Path) -> None:
