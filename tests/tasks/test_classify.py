@@ -12,7 +12,7 @@ from workbench.errors import ConfigError, MediaError
 from workbench.media import Audio, write_audio
 from workbench.tasks import classify
 
-from tests.tasks.conftest import SAMPLE_RATE, tone
+from tests.tasks.conftest import SAMPLE_RATE, tiny_config, tone
 
 
 def test_training_writes_a_bundle_that_generalises_to_a_held_out_group(tone_run):
@@ -169,17 +169,20 @@ def test_export_gives_the_same_outputs_as_pytorch(tone_run, tmp_path, fmt):
     out = classify.export(bundle, fmt, tmp_path / f"model.{fmt}")
     wave = torch.from_numpy(tone(300.0, 0.7, 8000))[None]
     spec = bundle.model.frontend(wave, torch.tensor([wave.shape[1]]))       # (1, bins, frames)
-    spec = torch.cat([spec, torch.randn_like(spec)])                        # a batch of two
-    with torch.no_grad():
-        expected = bundle.model.net(spec)
     if fmt == "onnx":
         import onnxruntime
 
         session = onnxruntime.InferenceSession(str(out))
-        got = torch.from_numpy(session.run(None, {"spectrogram": spec.numpy()})[0])
+        run = lambda x: torch.from_numpy(session.run(None, {"spectrogram": x.numpy()})[0])   # noqa: E731
     else:
-        got = torch.jit.load(str(out))(spec)
-    torch.testing.assert_close(got, expected, atol=1e-4, rtol=1e-4)
+        run = torch.jit.load(str(out))
+    # traced at batch 2 and 101 frames; other batch sizes and lengths give PyTorch's outputs too
+    for batch in (torch.cat([spec, torch.randn_like(spec)]), spec, torch.randn(3, *spec.shape[1:-1], 40)):
+        with torch.no_grad():
+            torch.testing.assert_close(run(batch), bundle.model.net(batch), atol=1e-4, rtol=1e-4)
+    spec = torch.cat([spec, torch.randn_like(spec)])
+    with torch.no_grad():
+        expected = bundle.model.net(spec)
     # and the full-length path matches what predict uses
     torch.testing.assert_close(expected[:1], bundle.model.net(spec[:1], torch.tensor([spec.shape[-1]])).detach(), atol=1e-5, rtol=1e-5)
 
@@ -233,7 +236,6 @@ def test_a_long_clip_is_also_cut_to_its_word_above_the_noise_floor(tone_run):
 
 @pytest.mark.parametrize("trim_training", [True, False])
 def test_trim_training_false_trims_only_the_clips_being_classified(tone_data, tmp_path, monkeypatch, trim_training):
-    from tests.tasks.conftest import tiny_config
     trimmed = []
     monkeypatch.setattr(classify, "trim_silence", lambda w, rate, db: trimmed.append(w.shape[0]) or w)
     examples = find_examples(tone_data / "manifest.csv")
@@ -330,3 +332,13 @@ def test_a_loaded_bundle_is_traced_on_the_cpu(tone_run):
     probs = classify.classify_waveforms(bundle, [clip])
     object.__setattr__(bundle.model, "_traced", None)
     torch.testing.assert_close(classify.classify_waveforms(bundle, [clip]), probs, atol=1e-6, rtol=1e-5)
+
+
+def test_training_on_too_few_readable_examples_says_how_many_each_split_got(tmp_path):
+    for label, freq in (("low", 300.0), ("high", 2000.0)):
+        (tmp_path / label).mkdir()
+        soundfile.write(tmp_path / label / "a.wav", tone(freq, 0.5, 8000), 8000)
+    (tmp_path / "high" / "broken.wav").write_text("not audio")
+    with pytest.raises(ConfigError, match=r"too few examples to train: \d+ readable for training and \d+ for "
+                                          r"validation after the split \(3 examples, 1 unreadable\)"):
+        classify.train(tiny_config(), find_examples(tmp_path), tmp_path / "run", torch.device("cpu"))

@@ -112,3 +112,10 @@ def test_evaluate_names_each_unreadable_file_once_and_scores_the_rest(tone_run, 
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"workbench: error: {folder / 'low' / 'broken.wav'}: ")
     assert lines[0].count("broken.wav") == 1, lines[0]
+
+
+def test_export_into_a_missing_folder_is_one_line_naming_the_file(tone_run, tmp_path, capsys):
+    out = tmp_path / "no" / "such" / "model.onnx"
+    assert cli.main(["export", "--model", str(tone_run.bundle_dir), "--format", "onnx", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"workbench: error: {out}: ") and "no folder" in err and "internal error" not in err
