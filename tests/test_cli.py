@@ -232,6 +232,9 @@ def test_a_config_value_of_the_wrong_type_is_a_usage_error_that_names_the_key(ca
     ["spectrogram", "a.wav"],                              # --out missing
     ["transmogrify"],
     [],
+    ["classify", "--model", "m", "--top-k", "0", "a.wav"],   # no labels to show
+    ["classify", "--model", "m", "--top-k", "-2", "a.wav"],
+    ["classify", "--model", "m", "--top-k", "two", "a.wav"],
 ])
 def test_usage_errors_exit_2(capsys, argv):
     status, out, err = _run(capsys, *argv)

@@ -352,13 +352,23 @@ def _add_classify(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("classify", help="label audio files (or a timeline of a long file)")
     parser.add_argument("--model", required=True, type=Path, help="model bundle (or run directory)")
     parser.add_argument("paths", nargs="+", type=Path, help="files or folders of any audio/video format")
-    parser.add_argument("--top-k", type=int, default=3, help="how many labels to show (default: %(default)s)")
+    parser.add_argument("--top-k", type=_positive_int, default=3, help="how many labels to show (default: %(default)s)")
     parser.add_argument("--timeline", action="store_true", help="segment long files with sliding windows")
     parser.add_argument("--window", type=float, default=timeline.TimelineConfig.window_s, help="timeline window (s)")
     parser.add_argument("--hop", type=float, default=timeline.TimelineConfig.hop_s, help="timeline hop (s)")
     parser.add_argument("--no-gate", action="store_true", help="timeline: classify silence too")
     parser.add_argument("--json", action="store_true", help="one JSON line per file")
     parser.set_defaults(handler=_cmd_classify)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def _cmd_classify(args: argparse.Namespace) -> int:

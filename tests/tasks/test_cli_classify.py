@@ -119,3 +119,10 @@ def test_export_into_a_missing_folder_is_one_line_naming_the_file(tone_run, tmp_
     assert cli.main(["export", "--model", str(tone_run.bundle_dir), "--format", "onnx", "--out", str(out)]) == 1
     err = capsys.readouterr().err
     assert err.startswith(f"workbench: error: {out}: ") and "no folder" in err and "internal error" not in err
+
+
+def test_a_timeline_window_that_is_not_positive_is_a_usage_error_naming_it(tone_run, tmp_path, capsys):
+    path = tmp_path / "clip.wav"
+    soundfile.write(path, tone(300.0, 0.5, 8000), 8000)
+    assert cli.main(["classify", "--model", str(tone_run.bundle_dir), "--timeline", "--window", "0", str(path)]) == 2
+    assert capsys.readouterr().err == "workbench: error: window_s=0.0 must be positive\n"

@@ -38,6 +38,8 @@ class TimelineConfig:
     chunk_s: float = 10.0           # streaming read size
 
     def __post_init__(self) -> None:
+        if not self.window_s > 0:
+            raise ConfigError(f"window_s={self.window_s} must be positive")
         if not 0 < self.hop_s <= self.window_s:
             raise ConfigError(f"hop_s={self.hop_s} must be in (0, window_s={self.window_s}]")
         if self.chunk_s <= 0 or self.min_gap_s < 0 or self.pad_s < 0:
