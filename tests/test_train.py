@@ -94,6 +94,19 @@ def test_resume_continues_where_it_stopped(tmp_path):
     assert len(list(csv.DictReader((tmp_path / "cut" / "epochs.csv").open()))) == 4
 
 
+def test_resuming_nothing_or_training_over_a_run_says_so(tmp_path, caplog):
+    cfg = TrainConfig(epochs=1, patience=0)
+    with caplog.at_level("WARNING", logger="workbench"):
+        _, result = _run(tmp_path, cfg, resume=True)                # nothing there yet: trains from epoch 1
+    assert [e.epoch for e in result.epochs] == [1]
+    assert [r.getMessage() for r in caplog.records] == [f"{tmp_path}: nothing to resume (no checkpoint there); "
+                                                       "training from the first epoch"]
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="workbench"):
+        _run(tmp_path, cfg)                                         # the same folder again, without resume
+    assert len(caplog.records) == 1 and "already holds a run (checkpoints up to epoch 1)" in caplog.messages[0]
+
+
 def test_early_stopping_when_validation_stops_improving(tmp_path):
     _, result = _run(tmp_path, TrainConfig(epochs=20, patience=2), validate=lambda m: {"accuracy": 0.5})
     assert result.stopped_early

@@ -263,10 +263,16 @@ def fit(
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     scaler = torch.amp.GradScaler(device.type, enabled=cfg.amp and device.type == "cuda")
     state = _State(history=[])
-    last = latest_checkpoint(run_dir) if resume else None
+    found = latest_checkpoint(run_dir)
+    last = found if resume else None
     if last is not None:
         state = _load_checkpoint(run_dir, last, model, opt, scaler, device)
         logger.info("resuming %s after epoch %d", run_dir, last)
+    elif resume:
+        logger.warning("%s: nothing to resume (no checkpoint there); training from the first epoch", run_dir)
+    elif found is not None:
+        logger.warning("%s: already holds a run (checkpoints up to epoch %d); training afresh over it "
+                       "(resume it instead with resume=True, --resume in the CLI)", run_dir, found)
     _truncate_logs(run_dir, state.epoch)
     logs = _Logs(run_dir, sorted({n.rsplit(".", 1)[0] for n, _ in model.named_parameters()}))
     total_steps, warmup = cfg.epochs * steps_per_epoch, int(cfg.warmup_epochs * steps_per_epoch)
