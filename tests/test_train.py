@@ -101,10 +101,13 @@ def test_resuming_nothing_or_training_over_a_run_says_so(tmp_path, caplog):
     assert [e.epoch for e in result.epochs] == [1]
     assert [r.getMessage() for r in caplog.records] == [f"{tmp_path}: nothing to resume (no checkpoint there); "
                                                        "training from the first epoch"]
+    _run(tmp_path, TrainConfig(epochs=3, patience=0))                # a longer run there, then a shorter one over it
     caplog.clear()
     with caplog.at_level("WARNING", logger="workbench"):
         _run(tmp_path, cfg)                                         # the same folder again, without resume
-    assert len(caplog.records) == 1 and "already holds a run (checkpoints up to epoch 1)" in caplog.messages[0]
+    assert len(caplog.records) == 1 and "already holds a run (checkpoints up to epoch 3)" in caplog.messages[0]
+    assert latest_checkpoint(tmp_path) == 1                         # a resume now continues this run, not the old one
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["epoch_001.safetensors", "epoch_001.state.pt"]
 
 
 def test_early_stopping_when_validation_stops_improving(tmp_path):

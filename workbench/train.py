@@ -270,9 +270,11 @@ def fit(
         logger.info("resuming %s after epoch %d", run_dir, last)
     elif resume:
         logger.warning("%s: nothing to resume (no checkpoint there); training from the first epoch", run_dir)
-    elif found is not None:
-        logger.warning("%s: already holds a run (checkpoints up to epoch %d); training afresh over it "
-                       "(resume it instead with resume=True, --resume in the CLI)", run_dir, found)
+    elif found is not None:     # its checkpoints go, or a later resume would pick up the old run's last epoch
+        for old in (run_dir / "checkpoints").glob("epoch_*"):
+            old.unlink()
+        logger.warning("%s: already holds a run (checkpoints up to epoch %d); training afresh over it, its "
+                       "checkpoints removed (to continue it instead: resume=True, --resume in the CLI)", run_dir, found)
     _truncate_logs(run_dir, state.epoch)
     logs = _Logs(run_dir, sorted({n.rsplit(".", 1)[0] for n, _ in model.named_parameters()}))
     total_steps, warmup = cfg.epochs * steps_per_epoch, int(cfg.warmup_epochs * steps_per_epoch)
