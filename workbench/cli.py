@@ -374,7 +374,7 @@ def _positive_int(text: str) -> int:
 def _cmd_classify(args: argparse.Namespace) -> int:
     bundle = tasks.load(args.model, args.device)               # loaded once for every file
     files = data.media_files(args.paths)
-    show = lambda o: _show_classification(o, args, bundle.cfg.max_duration_s)  # noqa: E731
+    show = lambda o: _show_classification(o, args, bundle.cfg)  # noqa: E731
     if args.timeline:
         cfg = timeline.TimelineConfig(window_s=args.window, hop_s=min(args.hop, args.window), gate=not args.no_gate)
         outcomes = run_batch(files, lambda path: timeline.timeline(bundle, path, cfg), on_result=show)
@@ -383,7 +383,7 @@ def _cmd_classify(args: argparse.Namespace) -> int:
     return 0 if all(o.ok for o in outcomes) else 1
 
 
-def _show_classification(outcome, args: argparse.Namespace, max_duration_s: float) -> None:
+def _show_classification(outcome, args: argparse.Namespace, cfg: classify.ClassifyConfig) -> None:
     path = str(outcome.item)
     if not outcome.ok:
         if args.json:
@@ -401,7 +401,7 @@ def _show_classification(outcome, args: argparse.Namespace, max_duration_s: floa
                 print(f"  {s['start_s']:8.2f} - {s['end_s']:8.2f} s  {s['label']}  ({s['confidence']:.2f})")
     else:
         top, warning = outcome.value.top(args.top_k), outcome.value.warning
-        if warning and outcome.value.duration_s > max_duration_s:      # the long-file reason comes last
+        if classify.long_file_warning(cfg, outcome.value.duration_s):     # that reason comes last in the warning
             warning = f"{warning} (--timeline)"
         if args.json:
             _print_json({"path": path, "label": outcome.value.label, "confidence": outcome.value.confidence,
