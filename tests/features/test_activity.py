@@ -1,6 +1,12 @@
+import math
+
+import pytest
 import torch
 
-from workbench.features import active_span, frame_energy_db, trim_noise, trim_silence
+from workbench.features import (
+    active_span, frame_energy_db, is_steady_noise, longest_pitch_run, pitch_periods, spectral_change_db, trim_noise,
+    trim_silence,
+)
 
 SR = 8000
 
@@ -54,3 +60,85 @@ def test_trim_noise_leaves_a_steady_sound_whole():
     hum = 0.1 * torch.randn(SR, generator=gen)                                # noise throughout: no floor to cut to
     torch.testing.assert_close(trim_noise(hum, SR), hum)
     assert trim_noise(torch.zeros(0), SR).shape == (0,)
+
+
+def _colored_noise(seconds: float, sample_rate: int, exponent: float, seed: int = 0) -> torch.Tensor:
+    """Noise whose power falls as 1/f**exponent (0 white, 1 pink, 2 brown), peak 0.3: (samples,)."""
+    gen = torch.Generator().manual_seed(seed)
+    n = int(seconds * sample_rate)
+    freqs = torch.fft.rfftfreq(n)
+    freqs[0] = freqs[1]
+    spectrum = torch.complex(torch.randn(freqs.shape[0], generator=gen), torch.randn(freqs.shape[0], generator=gen))
+    wave = torch.fft.irfft(spectrum / freqs ** (exponent / 2), n)
+    return (0.3 * wave / wave.abs().max()).float()
+
+
+def _vowel(seconds: float, sample_rate: int, pitch_hz: float = 120.0, glide: bool = True) -> torch.Tensor:
+    """A voiced 'vowel': a pulse train at pitch_hz through a resonance that glides from 500 to 2000 Hz
+    (or stays at 700 Hz), with a 30 ms fade at each end: (samples,)."""
+    n = int(seconds * sample_rate)
+    t = torch.arange(n, dtype=torch.float64) / sample_rate
+    pulses = (torch.frac(t * pitch_hz) < pitch_hz / sample_rate).double()
+    formant = torch.linspace(500.0, 2000.0, n, dtype=torch.float64) if glide else torch.full((n,), 700.0, dtype=torch.float64)
+    radius, out, y1, y2 = 0.97, torch.zeros(n, dtype=torch.float64), 0.0, 0.0
+    for i in range(n):                                   # a two-pole resonator whose centre moves
+        y = float(pulses[i]) + 2 * radius * math.cos(2 * math.pi * float(formant[i]) / sample_rate) * y1 - radius ** 2 * y2
+        out[i], y2, y1 = y, y1, y
+    fade = torch.clamp(torch.minimum(t, t[-1] - t) / 0.03, max=1.0)
+    return (0.3 * out * fade / out.abs().max()).float()
+
+
+@pytest.mark.parametrize("exponent", [0.0, 1.0, 2.0])
+@pytest.mark.parametrize("seconds", [0.3, 1.0, 4.0])
+def test_steady_noise_of_any_colour_and_length_is_steady_noise(exponent, seconds):
+    assert is_steady_noise(_colored_noise(seconds, SR, exponent, seed=int(10 * seconds)), SR)
+
+
+@pytest.mark.parametrize("sample_rate", [16_000, 44_100])
+def test_steady_noise_is_found_at_other_sample_rates(sample_rate):
+    assert is_steady_noise(_colored_noise(1.0, sample_rate, 1.0), sample_rate)
+    assert not is_steady_noise(_vowel(0.4, sample_rate), sample_rate)
+
+
+def test_a_voiced_sound_has_its_pitch_and_is_not_steady_noise():
+    vowel = _vowel(0.4, SR, pitch_hz=125.0)
+    pitched, period = pitch_periods(vowel, SR)
+    assert pitched.float().mean() > 0.7 and period[pitched].float().median() == 64    # 8000 / 125 samples
+    assert longest_pitch_run(vowel, SR) >= 25
+    assert not is_steady_noise(vowel, SR)
+    # a steady vowel (no glide) changes its spectrum as little as noise: its pitch tells it apart
+    steady = _vowel(0.4, SR, glide=False)
+    assert spectral_change_db(steady, SR) < 9.0 and not is_steady_noise(steady, SR)
+
+
+def test_noise_whose_spectrum_changes_is_not_steady_noise():
+    # an unvoiced 'word': a hiss high then low ("s" then "sh"-like), no pitch, but its shape moves
+    hiss = _colored_noise(0.3, SR, -1.0)             # blue: power rising with frequency
+    rumble = _colored_noise(0.3, SR, 2.0, seed=1)
+    sound = torch.cat([hiss, rumble])
+    assert longest_pitch_run(sound, SR) < 2 and spectral_change_db(sound, SR) > 9.0
+    assert not is_steady_noise(sound, SR)
+
+
+def test_a_word_in_moderate_noise_is_not_steady_noise_but_one_buried_in_it_is():
+    vowel = _vowel(0.4, SR)
+    noise = _colored_noise(0.4, SR, 1.0, seed=3)
+    noise = noise / noise.pow(2).mean().sqrt() * vowel.pow(2).mean().sqrt()   # 0 dB SNR
+    assert not is_steady_noise(vowel + 0.1 * noise, SR)                         # 20 dB SNR
+    assert is_steady_noise(vowel * 0.05 + noise, SR)                            # -26 dB SNR
+
+
+def test_a_clip_too_short_to_judge_is_not_called_noise():
+    assert not is_steady_noise(_colored_noise(0.04, SR, 0.0), SR)
+    assert not is_steady_noise(torch.zeros(0), SR)
+
+
+def test_no_fsdd_recording_is_taken_for_steady_noise(fsdd_dir):
+    # every tenth recording (250, every speaker and digit), as they are and as the shipped model sees them
+    import soundfile
+
+    paths = sorted(fsdd_dir.glob("*.wav"))[::10]
+    assert len(paths) == 250
+    called_noise = [p.name for p in paths
+                    if is_steady_noise(torch.from_numpy(soundfile.read(p, dtype="float32")[0]), SR)]
+    assert called_noise == []

@@ -343,3 +343,12 @@ def test_training_on_too_few_readable_examples_says_how_many_each_split_got(tmp_
     with pytest.raises(ConfigError, match=r"too few examples to train: \d+ readable for training and \d+ for "
                                           r"validation after the split \(3 examples, 1 unreadable\)"):
         classify.train(tiny_config(), find_examples(tmp_path), tmp_path / "run", torch.device("cpu"))
+
+
+def test_only_a_model_that_asks_for_it_warns_of_steady_noise(tone_run):
+    bundle = tasks.load(tone_run.bundle_dir)
+    noise = torch.from_numpy(0.1 * np.random.default_rng(0).standard_normal(8000).astype(np.float32))
+    assert not bundle.cfg.warn_steady_noise and classify.noise_warning(bundle.cfg, noise) is None
+    asks = dataclasses.replace(bundle.cfg, warn_steady_noise=True)
+    assert "steady noise" in classify.noise_warning(asks, noise)
+    assert classify.noise_warning(asks, torch.from_numpy(tone(300.0, 0.5, 8000))) is None

@@ -3,9 +3,11 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
+import soundfile
 
-from workbench import tasks
+from workbench import cli, tasks
 from workbench.data import find_examples
 from workbench.tasks import classify
 from workbench.tasks.timeline import timeline
@@ -58,3 +60,22 @@ def test_one_label_for_the_long_sample_comes_with_a_warning_and_a_clip_without(d
     assert long.duration_s > digits.cfg.max_duration_s and "timeline" in long.warning
     clip = classify.predict(digits, SAMPLES / "digit_0_jackson_0.wav")
     assert clip.label == "0" and clip.warning is None
+
+
+def test_noise_with_no_word_is_labelled_with_a_warning_and_no_sample_clip_is(digits, tmp_path, capsys):
+    # the shipped model calls a second of white noise "4" with probability 0.98: the label alone does not tell
+    rng = np.random.default_rng(0)
+    white = 0.05 * rng.standard_normal(44_100)
+    pink = np.cumsum(rng.standard_normal(16_000))                   # brown, then whitened halfway: pink-ish
+    pink = np.fft.irfft(np.fft.rfft(pink) * np.sqrt(np.arange(8_001) + 1.0), 16_000)
+    soundfile.write(tmp_path / "white.flac", np.stack([white, white], axis=1).astype(np.float32), 44_100)
+    soundfile.write(tmp_path / "pink.wav", (0.2 * pink / np.abs(pink).max()).astype(np.float32), 16_000)
+    noisy = [tmp_path / "white.flac", tmp_path / "pink.wav"]
+    clips = sorted(SAMPLES.glob("digit_*.wav"))
+    assert cli.main(["classify", "--model", str(MODEL), "--json", *map(str, noisy + clips)]) == 0
+    captured = capsys.readouterr()
+    records = [json.loads(line) for line in captured.out.splitlines()]
+    for record in records[:2]:
+        assert record["label"] in digits.labels and "sounds like steady noise" in record["warning"]
+        assert f"warning: {record['path']}: the clip sounds like steady noise" in captured.err
+    assert [r.get("warning") for r in records[2:]] == [None] * len(clips)

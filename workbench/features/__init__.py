@@ -3,7 +3,10 @@
 Feature code takes tensors and never opens a file; decoding is `workbench.media`'s job.
 """
 
-from workbench.features.activity import active_span, frame_energy_db, trim_noise, trim_silence
+from workbench.features.activity import (
+    active_span, frame_energy_db, is_steady_noise, longest_pitch_run, pitch_periods, spectral_change_db, trim_noise,
+    trim_silence,
+)
 from workbench.features.frames import FrameConfig, FrameExtractor, frames_to_tensor
 from workbench.features.plots import plot_confusion, plot_frame_strip, plot_spectrogram, plot_waveform
 from workbench.features.spectrogram import Spectrogram, SpectrogramConfig, num_frames, spectrogram
@@ -11,6 +14,10 @@ from workbench.features.spectrogram import Spectrogram, SpectrogramConfig, num_f
 __all__ = [
     "active_span",
     "frame_energy_db",
+    "is_steady_noise",
+    "longest_pitch_run",
+    "pitch_periods",
+    "spectral_change_db",
     "trim_noise",
     "trim_silence",
     "FrameConfig",

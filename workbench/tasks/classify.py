@@ -29,7 +29,7 @@ from workbench.data import (
     labels_of, mix_style, mix_up, spec_augment, split_by_group, stretch_time, warp_frequency,
 )
 from workbench.errors import ConfigError, EmptyMediaError
-from workbench.features import Spectrogram, SpectrogramConfig, num_frames, trim_noise, trim_silence
+from workbench.features import Spectrogram, SpectrogramConfig, is_steady_noise, num_frames, trim_noise, trim_silence
 from workbench.media import Audio, load_audio
 from workbench.models import AudioClassifier, ClassifierConfig, EncoderConfig
 from workbench.train import EpochLog, FitResult, StepLog, TrainConfig, fit
@@ -72,6 +72,10 @@ class ClassifyConfig:
     # floor (`features.trim_noise`). None: never. Only with trim_db, and only where the trim applies.
     noise_trim_after_s: float | None = None
     noise_margin_db: float = 12.0
+    # Warn when a clip, as the model sees it (`prepare`), sounds like steady noise rather than a word
+    # (`features.is_steady_noise`: its spectrum barely changes and it holds no pitch). For models of
+    # spoken words; a model of sounds may well have steady noise among its classes.
+    warn_steady_noise: bool = False
 
     def __post_init__(self) -> None:
         if self.features.num_bins != self.model.encoder.num_bins:
@@ -260,9 +264,24 @@ def silence_warning(waveform: Tensor) -> str | None:
     return None
 
 
+def noise_warning(cfg: ClassifyConfig, waveform: Tensor) -> str | None:
+    """Why the label of a mono clip (samples,) at the model's sample rate that sounds like steady noise means
+    little, or None; only for a model whose cfg.warn_steady_noise is set.
+
+    The shipped digit model labels a second of pink noise "4" with probability 0.66: a classifier
+    always answers with one of its labels.
+    """
+    if not cfg.warn_steady_noise or not is_steady_noise(prepare(waveform, cfg), cfg.features.sample_rate):
+        return None
+    return ("the clip sounds like steady noise (its spectrum barely changes and it holds no pitch): "
+            "it may hold no word, or one too faint to hear, so its label is a guess")
+
+
 def clip_warning(cfg: ClassifyConfig, audio: Audio) -> str | None:
-    """Every reason (silence, length) why one label for this decoded clip may mean little, or None."""
-    reasons = [silence_warning(audio.waveform[0]), long_file_warning(cfg, audio.duration_s)]
+    """Every reason (silence, noise, length) why one label for this decoded clip may mean little, or None."""
+    waveform = audio.waveform[0]
+    silent = silence_warning(waveform)
+    reasons = [silent or noise_warning(cfg, waveform), long_file_warning(cfg, audio.duration_s)]
     return "; ".join(r for r in reasons if r) or None
 
 
