@@ -75,3 +75,23 @@ def test_garbage_inside_a_file_never_escapes_raw(garbled_mp4, reader):
         READERS[reader](garbled_mp4)
     except MediaError as err:
         assert garbled_mp4.name in str(err)
+
+
+@pytest.mark.parametrize("suffix,bad", [(".wav", float("nan")), (".wav", float("inf")), (".caf", float("-inf"))])
+def test_float_audio_holding_values_that_are_not_numbers_is_damaged(tmp_path, suffix, bad):
+    # a float file can store NaN and infinity; passed on, they turn every spectrogram into nonsense
+    import numpy as np
+    import soundfile
+
+    from workbench.media import stream_audio
+
+    samples = (0.1 * np.random.default_rng(0).standard_normal((16_000, 2))).astype(np.float32)
+    samples[12_000, 1] = bad
+    path = tmp_path / f"float{suffix}"
+    soundfile.write(path, samples, 8000, subtype="FLOAT")
+    for read in (lambda: load_audio(path), lambda: load_audio(path, sample_rate=16_000),
+                 lambda: list(stream_audio(path, 0.5, sample_rate=8000))):
+        with pytest.raises(CorruptMediaError, match=r"float\.\w+: damaged audio data: 1 sample value\(s\) are not "
+                                                    r"numbers \(NaN or infinite\), the first at 1\.500 s"):
+            read()
+    assert load_audio(path, duration_s=1.0).num_samples == 8000     # the part before the damage still reads

@@ -352,3 +352,11 @@ def test_only_a_model_that_asks_for_it_warns_of_steady_noise(tone_run):
     asks = dataclasses.replace(bundle.cfg, warn_steady_noise=True)
     assert "steady noise" in classify.noise_warning(asks, noise)
     assert classify.noise_warning(asks, torch.from_numpy(tone(300.0, 0.5, 8000))) is None
+
+
+def test_a_constant_offset_is_not_sound():
+    # a silent recording from a microphone with a DC offset, and a file whose every sample is the same value
+    hiss = torch.from_numpy(0.0002 * np.random.default_rng(0).standard_normal(8000).astype(np.float32))
+    assert "nearly silent" in classify.silence_warning(0.02 + hiss)          # -62 dBFS around an offset of -34
+    assert "every sample has the same value, 0.5" in classify.silence_warning(torch.full((8000,), 0.5))
+    assert classify.silence_warning(0.02 + 100 * hiss) is None                # -22 dBFS: sound

@@ -89,6 +89,7 @@ def load_audio_span(path: str | Path, info: MediaInfo, start_s: float | None, du
         samples, first_s = _read_soundfile(path, start_s, end_s) or (None, 0.0)
     if samples is None:
         samples, first_s = _read_pyav(path, info, start_s, end_s, limits)
+    _check_finite(path, samples, first_s, info.audio.sample_rate)
     if mono and samples.shape[0] > 1:
         samples = samples.mean(axis=0, keepdims=True)
     native_rate = info.audio.sample_rate
@@ -123,6 +124,8 @@ def stream_audio(path: str | Path, chunk_s: float, sample_rate: int | None = Non
     first_s = None
     for block_start_s, block in _with_last(blocks):
         first_s = block_start_s if first_s is None else first_s
+        if block_start_s is not _LAST:
+            _check_finite(path, block, block_start_s, native_rate)
         if mono and block.shape[0] > 1:
             block = block.mean(axis=0, keepdims=True)
         if out_rate != native_rate:
@@ -150,6 +153,16 @@ def _with_last(blocks: Iterator[tuple[float, np.ndarray]]) -> Iterator[tuple[obj
         channels = block.shape[0]
         yield start_s, block
     yield _LAST, np.zeros((channels, 0), np.float32)
+
+
+def _check_finite(path, samples: np.ndarray, first_s: float, sample_rate: int) -> None:
+    """Raise CorruptMediaError when decoded samples (channels, samples) hold NaN or infinite values
+    (only a float file can), which would turn every feature computed from them into nonsense."""
+    bad = ~np.isfinite(samples)
+    if bad.any():
+        first = int(np.flatnonzero(bad.any(axis=0))[0])
+        raise CorruptMediaError(path, f"damaged audio data: {int(bad.sum())} sample value(s) are not numbers (NaN or "
+                                      f"infinite), the first at {first_s + first / sample_rate:.3f} s")
 
 
 def _check_args(info: MediaInfo, start_s, duration_s, sample_rate) -> None:

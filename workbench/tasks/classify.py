@@ -253,13 +253,17 @@ def silence_warning(waveform: Tensor) -> str | None:
 
     A classifier always answers with one of its labels, confidently even for digital silence (the
     shipped digit model calls 1 s of zeros "4" with probability 0.99), so the answer is flagged.
+    A constant offset (DC, from a cheap microphone or a damaged file) is not sound and is taken out first.
     """
-    peak = float(waveform.abs().max()) if waveform.numel() else 0.0
-    if peak == 0.0:
+    if waveform.numel() == 0 or not bool(waveform.any()):
         return "the clip is digital silence (every sample is zero), so its label is a guess"
+    peak = float((waveform - waveform.mean()).abs().max())
+    if peak == 0.0:
+        return (f"the clip holds no sound (every sample has the same value, {float(waveform[0]):.3g}), "
+                "so its label is a guess")
     peak_db = 20.0 * math.log10(peak)
     if peak_db < SILENT_PEAK_DB:
-        return (f"the clip is nearly silent (its loudest sample is {peak_db:.0f} dBFS, under {SILENT_PEAK_DB:g}), "
+        return (f"the clip is nearly silent (its sound peaks at {peak_db:.0f} dBFS, under {SILENT_PEAK_DB:g}), "
                 "so its label is a guess")
     return None
 
