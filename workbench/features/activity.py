@@ -123,7 +123,7 @@ def spectral_change_db(waveform: Tensor, sample_rate: int) -> float:
     of 40 log-mel bins (up to 4 kHz, 10 ms frames) over time, with each frame's mean level removed,
     averaged over the bins. Steady noise: under 8 dB; a word: 7 to 30 (half of FSDD's over 15).
     """
-    mel = _shape_spectrogram(sample_rate).to(waveform.device)(waveform)  # (40, n_frames), dB
+    mel = _shape_spectrogram(sample_rate, waveform.device)(waveform)  # (40, n_frames), dB
     if mel.shape[1] > 4:
         mel = mel[:, 1:-1]                                             # the centred STFT's padded end frames
     shape = mel - mel.mean(dim=0, keepdim=True)                        # the level of each frame taken out
@@ -132,10 +132,12 @@ def spectral_change_db(waveform: Tensor, sample_rate: int) -> float:
 
 
 @functools.lru_cache(maxsize=8)
-def _shape_spectrogram(sample_rate: int) -> Spectrogram:
+def _shape_spectrogram(sample_rate: int, device: torch.device) -> Spectrogram:
+    """The mel front end of `spectral_change_db`, built once per rate and device (never moved: shared)."""
     n_fft = 1 << (round(0.032 * sample_rate) - 1).bit_length()          # 32 ms, a power of two (256 at 8 kHz)
-    return Spectrogram(SpectrogramConfig(kind="mel", sample_rate=sample_rate, n_fft=n_fft, hop_length=max(1, sample_rate // 100),
-                             n_mels=40, fmin=20.0, fmax=min(4_000.0, sample_rate / 2), scale="db", top_db=80.0))
+    cfg = SpectrogramConfig(kind="mel", sample_rate=sample_rate, n_fft=n_fft, hop_length=max(1, sample_rate // 100),
+                            n_mels=40, fmin=20.0, fmax=min(4_000.0, sample_rate / 2), scale="db", top_db=80.0)
+    return Spectrogram(cfg).to(device)
 
 
 def is_steady_noise(waveform: Tensor, sample_rate: int) -> bool:

@@ -272,7 +272,7 @@ def noise_warning(cfg: ClassifyConfig, waveform: Tensor) -> str | None:
     """Why the label of a mono clip (samples,) at the model's sample rate that sounds like steady noise means
     little, or None; only for a model whose cfg.warn_steady_noise is set.
 
-    The shipped digit model labels a second of pink noise "4" with probability 0.66: a classifier
+    The shipped digit model labels a second of white noise "4" with probability 0.98: a classifier
     always answers with one of its labels.
     """
     if not cfg.warn_steady_noise or not is_steady_noise(prepare(waveform, cfg), cfg.features.sample_rate):
