@@ -274,6 +274,11 @@ RECIPE_ENGINES = ("espeak", "flite")
 # With this recipe's seeds 3 and 4 (0.945 and 0.938, so 0.943 over seeds 0 to 4) added, 11 to 14 models
 # per speaker: 0.958 (jackson 0.964, lucas 0.972, nicolas 0.934, theo 0.960, yweweler 0.962) against 0.945
 # one at a time; this recipe's own seeds 1 to 4 alone (3 or 4 models per speaker) 0.951 against 0.941.
+# Weight averaging at a constant learning rate (SWA as Izmailov et al. 2018 run it: cosine decay to 0.3 of
+# the peak by the first averaged epoch, then held there, instead of decaying to zero through the averaged
+# epochs; the code was not kept), --loso over the five: 0.948 (jackson 0.972, lucas 0.950, nicolas 0.922,
+# theo 0.942, yweweler 0.952) at seed 0 and 0.944 (jackson 0.976, lucas 0.956, nicolas 0.914, theo 0.934,
+# yweweler 0.938) at train.seed=1: 0.946 against this recipe's 0.948 over the two seeds. Not adopted.
 
 
 def recipe_config(epochs: int = 20) -> classify.ClassifyConfig:
