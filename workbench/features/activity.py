@@ -75,6 +75,7 @@ PITCH_THRESHOLD = 0.5           # the YIN difference (Cheveigne & Kawahara 2002)
 PITCH_RANGE_HZ = (60.0, 400.0)  # adult voices
 PITCH_TOLERANCE = 0.15          # consecutive frames hold "the same" pitch if their periods differ by less than this
 MIN_PITCHED_FRAMES = 2
+PITCH_BLOCK_FRAMES = 1024       # frames analysed at once (about 10 s)
 
 
 def pitch_periods(waveform: Tensor, sample_rate: int, frame_s: float = 0.03, hop_s: float = 0.01,
@@ -92,30 +93,35 @@ def pitch_periods(waveform: Tensor, sample_rate: int, frame_s: float = 0.03, hop
     min_period = max(2, int(sample_rate / PITCH_RANGE_HZ[1]))
     span = window + max_period
     x = torch.nn.functional.pad(waveform, (0, max(0, span - waveform.shape[-1]))).double()
-    frames = x.unfold(0, span, hop)                                    # (F, window + max_period)
+    frames = x.unfold(0, span, hop)                                    # (F, window + max_period), a view
     size = 1 << (2 * span - 1).bit_length()
-    # d(tau) = sum_j (x_j - x_{j+tau})^2 over the window = e(0) + e(tau) - 2 r(tau), r by FFT
-    corr = torch.fft.irfft(torch.fft.rfft(frames, size) * torch.fft.rfft(frames[:, :window], size).conj(),
-                           size)[:, :max_period + 1]                     # (F, max_period + 1)
-    energy = torch.nn.functional.pad(frames.pow(2).cumsum(1), (1, 0))  # (F, span + 1): energy[:, k] = sum of x_j^2, j < k
-    lags = torch.arange(max_period + 1)
-    diff = energy[:, window:window + 1] + energy[:, lags + window] - energy[:, lags] - 2 * corr
-    normalised = diff[:, 1:] / (diff[:, 1:].cumsum(1) / lags[1:] + 1e-12)   # (F, max_period): lag 1 first
-    best, period = normalised[:, min_period - 1:].min(dim=1)
-    level = 10 * torch.log10(frames[:, :window].pow(2).mean(dim=1) + 1e-12)
-    pitched = (best < PITCH_THRESHOLD) & (level > level.max() - within_db)
-    return pitched, period + min_period
+    lags = torch.arange(max_period + 1, device=x.device)
+    best, period, level = [], [], []
+    for block in frames.split(PITCH_BLOCK_FRAMES):                     # bounded memory on a long file
+        # d(tau) = sum_j (x_j - x_{j+tau})^2 over the window = e(0) + e(tau) - 2 r(tau), r by FFT
+        corr = torch.fft.irfft(torch.fft.rfft(block, size) * torch.fft.rfft(block[:, :window], size).conj(),
+                               size)[:, :max_period + 1]                 # (B, max_period + 1)
+        energy = torch.nn.functional.pad(block.pow(2).cumsum(1), (1, 0))  # (B, span + 1): energy[:, k] = sum of x_j^2, j < k
+        diff = energy[:, window:window + 1] + energy[:, lags + window] - energy[:, lags] - 2 * corr
+        normalised = diff[:, 1:] / (diff[:, 1:].cumsum(1) / lags[1:] + 1e-12)   # (B, max_period): lag 1 first
+        block_best, block_period = normalised[:, min_period - 1:].min(dim=1)
+        best.append(block_best)
+        period.append(block_period + min_period)
+        level.append(10 * torch.log10(block[:, :window].pow(2).mean(dim=1) + 1e-12))
+    levels = torch.cat(level)
+    pitched = (torch.cat(best) < PITCH_THRESHOLD) & (levels > levels.max() - within_db)
+    return pitched, torch.cat(period)
 
 
 def longest_pitch_run(waveform: Tensor, sample_rate: int) -> int:
     """The most consecutive frames (10 ms each) of a mono clip (samples,) that hold one pitch, see `pitch_periods`."""
     pitched, period = pitch_periods(waveform, sample_rate)
-    same = (period[1:] - period[:-1]).abs() < PITCH_TOLERANCE * period[:-1]
-    longest = run = 0
-    for i, has_pitch in enumerate(pitched.tolist()):
-        run = run + 1 if has_pitch and i > 0 and pitched[i - 1] and same[i - 1] else int(has_pitch)
-        longest = max(longest, run)
-    return longest
+    if not bool(pitched.any()):
+        return 0
+    linked = torch.zeros_like(pitched)                                 # frame i continues frame i-1's pitch
+    linked[1:] = pitched[1:] & pitched[:-1] & ((period[1:] - period[:-1]).abs() < PITCH_TOLERANCE * period[:-1])
+    run_ids = torch.cumsum(~linked, dim=0)                            # one id per run (and per unpitched frame)
+    return int(torch.bincount(run_ids[pitched]).max())
 
 
 def spectral_change_db(waveform: Tensor, sample_rate: int) -> float:
