@@ -4,6 +4,7 @@
     <dir>/model.safetensors    weights only
     <dir>/metrics.json         evaluation figures
     <dir>/README.md            the model card
+    <dir>/*.safetensors        further named tensors a task keeps beside the weights (novelty stats)
 
 `save_bundle` writes to a temporary folder beside the target, then renames it into place, so a
 reader never sees a half-written bundle. No pickle anywhere.
@@ -66,8 +67,11 @@ def read_weights(model: nn.Module, path: str | Path, device: torch.device | str 
     return model
 
 
-def save_bundle(path: str | Path, config: dict, model: nn.Module, metrics: dict, card: str) -> Path:
-    """Write a bundle atomically; `config` must hold at least "task". Replaces an existing bundle."""
+def save_bundle(path: str | Path, config: dict, model: nn.Module, metrics: dict, card: str,
+                tensors: dict[str, dict[str, torch.Tensor]] | None = None) -> Path:
+    """Write a bundle atomically; `config` must hold at least "task". Replaces an existing bundle.
+
+    `tensors`: further safetensors files, by file name ("novelty.safetensors" -> its named tensors)."""
     path = Path(path)
     if "task" not in config:
         raise ConfigError("a bundle config needs a 'task' key")
@@ -76,6 +80,9 @@ def save_bundle(path: str | Path, config: dict, model: nn.Module, metrics: dict,
     try:
         (tmp / CONFIG).write_text(json.dumps({**config, "versions": versions()}, indent=2) + "\n")
         save_weights(model, tmp / WEIGHTS)
+        for name, named in (tensors or {}).items():
+            _check_tensor_file_name(name)
+            save_file({k: t.detach().cpu().contiguous() for k, t in named.items()}, str(tmp / name))
         (tmp / METRICS).write_text(json.dumps(metrics, indent=2) + "\n")
         (tmp / CARD).write_text(card)
         _make_readable(tmp)
@@ -90,6 +97,34 @@ def save_bundle(path: str | Path, config: dict, model: nn.Module, metrics: dict,
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return path
+
+
+def _check_tensor_file_name(name: str) -> None:
+    if Path(name).name != name or not name.endswith(".safetensors") or name == WEIGHTS:
+        raise ConfigError(f"{name!r}: a bundle's extra tensors go in a *.safetensors file of its own, not {WEIGHTS}")
+
+
+def write_tensors(path: str | Path, name: str, tensors: dict[str, torch.Tensor]) -> Path:
+    """Add (or replace) one safetensors file of named tensors in an existing bundle, atomically."""
+    files = read_bundle(path)
+    _check_tensor_file_name(name)
+    target = files.path / name
+    tmp = target.with_name(f".{name}.tmp")
+    save_file({k: t.detach().cpu().contiguous() for k, t in tensors.items()}, str(tmp))
+    tmp.chmod((files.path / WEIGHTS).stat().st_mode & 0o777)
+    tmp.replace(target)
+    return target
+
+
+def read_tensors(files: BundleFiles, name: str) -> dict[str, torch.Tensor] | None:
+    """A bundle's extra safetensors file of named tensors (on the CPU), or None when it has none."""
+    path = files.path / name
+    if not path.is_file():
+        return None
+    try:
+        return load_file(str(path))
+    except Exception as err:     # safetensors raises its own SafetensorError for a damaged file
+        raise ConfigError(f"{path}: not a readable safetensors file: {err}") from None
 
 
 def _make_readable(folder: Path) -> None:

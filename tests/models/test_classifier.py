@@ -119,3 +119,18 @@ def test_overfits_eight_examples(device):
         opt.step()
     model.eval()
     assert (model(spec, lengths).argmax(1) == labels).all()
+
+
+@pytest.mark.parametrize("head", HEADS)
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_logits_and_embedding_give_forwards_logits_and_a_padding_free_embedding(head, bidirectional):
+    model = _model(head, bidirectional)
+    short, long = torch.randn(1, 40, 50), torch.randn(1, 40, 80)
+    logits, embedding = model.logits_and_embedding(torch.cat([F.pad(short, (0, 30)), long]), torch.tensor([50, 80]))
+    width = (48 if bidirectional else 24) + 32                     # the pooled vector beside the encoder's mean
+    assert logits.shape == (2, 5) and embedding.shape == (2, width)
+    if head != "frames":                                          # the frames head's logits are per step in forward
+        torch.testing.assert_close(logits, model(torch.cat([F.pad(short, (0, 30)), long]), torch.tensor([50, 80])))
+    alone_logits, alone = model.logits_and_embedding(short, None)
+    torch.testing.assert_close(embedding[:1], alone, atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(logits[:1], alone_logits, atol=1e-5, rtol=1e-4)

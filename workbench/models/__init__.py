@@ -9,11 +9,12 @@ from workbench.models.encoder import (
     downsample_lengths,
     time_mask,
 )
-from workbench.models.heads import FramesHead, PoolingHead
+from workbench.models.heads import FramesHead, PoolingHead, masked_mean
+from workbench.models.novelty import NoveltyStats, fit_novelty, novelty
 from workbench.models.recurrent import Recurrent, RecurrentConfig
 
 __all__ = [
     "AudioClassifier", "ClassifierConfig", "EncoderConfig", "FrameEncoder", "FrameEncoderConfig",
     "FramesHead", "PoolingHead", "Recurrent", "RecurrentConfig", "SpectrogramEncoder",
-    "downsample_lengths", "time_mask",
+    "NoveltyStats", "downsample_lengths", "fit_novelty", "masked_mean", "novelty", "time_mask",
 ]

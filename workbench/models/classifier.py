@@ -9,7 +9,7 @@ from torch import Tensor, nn
 
 from workbench.errors import ConfigError
 from workbench.models.encoder import EncoderConfig, SpectrogramEncoder, downsample_lengths
-from workbench.models.heads import FramesHead, HeadKind, PoolingHead
+from workbench.models.heads import FramesHead, HeadKind, PoolingHead, masked_mean
 from workbench.models.recurrent import Recurrent, RecurrentConfig
 
 
@@ -50,6 +50,19 @@ class AudioClassifier(nn.Module):
         seq, final = self.recurrent(x, steps)                     # (B, T', H*dirs), (B, H*dirs)
         return self.head(seq, final, steps)
 
+    def logits_and_embedding(self, spec: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """Many-to-one logits (B, num_classes), as `forward` gives them, and an embedding (B, H*dirs + D) of
+        what the network heard: the vector its head classifies (the frames head: the mean of its steps)
+        beside the encoder's output averaged over time. `models.novelty` measures how far it lies from the
+        training clips'. The frames head's logits are those of that mean."""
+        if lengths is not None and not torch.jit.is_tracing() and bool((lengths == spec.shape[-1]).all()):
+            lengths = None
+        x, steps = self.encoder(spec, lengths)                   # (B, T', D), (B,)
+        seq, final = self.recurrent(x, steps)                     # (B, T', H*dirs), (B, H*dirs)
+        pooled = self.head.pool(seq, final, steps) if isinstance(self.head, PoolingHead) else masked_mean(seq, steps)
+        return self.head.out(pooled), torch.cat([pooled, masked_mean(x, steps)], dim=1)   # (B, H*dirs + D)
+
     def step_lengths(self, lengths: Tensor) -> Tensor:
         """Frame lengths (B,) -> the number of valid output steps (B,) of the frames head."""
         return downsample_lengths(lengths, self.cfg.encoder.time_pool)
+

@@ -12,6 +12,14 @@ from workbench.models.encoder import time_mask
 HeadKind = Literal["last", "mean", "attention", "frames"]
 
 
+def masked_mean(seq: Tensor, lengths: Tensor | None) -> Tensor:
+    """(B, T, D), (B,) valid steps or None (all valid) -> (B, D) mean over the valid steps."""
+    if lengths is None:
+        return seq.mean(1)
+    mask = time_mask(lengths, seq.shape[1])                              # (B, T)
+    return (seq * mask[..., None]).sum(1) / lengths[:, None].to(seq.dtype)
+
+
 class PoolingHead(nn.Module):
     """Many-to-one: pool a sequence into one vector, then a linear classifier -> (B, num_classes)."""
 
@@ -29,10 +37,7 @@ class PoolingHead(nn.Module):
         if self.kind == "last":
             return final
         if self.kind == "mean":
-            if lengths is None:
-                return seq.mean(1)
-            mask = time_mask(lengths, seq.shape[1])                      # (B, T)
-            return (seq * mask[..., None]).sum(1) / lengths[:, None].to(seq.dtype)
+            return masked_mean(seq, lengths)
         return (self.attention_weights(seq, lengths)[..., None] * seq).sum(1)
 
     def attention_weights(self, seq: Tensor, lengths: Tensor | None) -> Tensor:
