@@ -2,8 +2,9 @@
 
 Uses the shipped spoken-digits bundle when it exists, else a freshly built classifier with the
 default ClassifyConfig (same architecture, random weights: the speed is the same). One-second clips
-at the bundle's sample rate through `classify.classify_waveforms` (trim when the bundle has one, padding,
-features, model, softmax; on the CPU the loaded bundle's TorchScript trace), batch 1 and batch 32, one thread,
+at the bundle's sample rate through `classify.probabilities_and_novelty` (trim when the bundle has one, padding,
+features, model, softmax, the novelty score when the bundle has its stats; on the CPU the loaded bundle's
+TorchScript trace), batch 1 and batch 32, one thread,
 inference mode; on CUDA too when there is a device. Training: steps per second of
 `workbench.train.train_step` (the task's loss with features, SpecAugment and frequency warp, backward,
 per-layer gradient norms, clipping, AdamW) on batches of 32 such clips, on one CPU thread (how the
@@ -45,12 +46,12 @@ def classifier() -> tuple[classify.LoadedBundle, str]:
 
 
 def _inference(bundle: classify.LoadedBundle, batch_size: int):
-    """One call classifies `batch_size` 1 s clips with `classify.classify_waveforms`, as `workbench
+    """One call classifies `batch_size` 1 s clips with `classify.probabilities_and_novelty`, as `workbench
     classify` does: each clip trimmed first when the bundle says so, the padded batch, the model,
-    the softmax, the probabilities back on the CPU."""
+    the softmax and novelty, back on the CPU."""
     rate = bundle.cfg.features.sample_rate
     clips = list(0.1 * torch.randn(batch_size, rate, generator=torch.Generator().manual_seed(0)))   # 1 s each
-    return lambda: classify.classify_waveforms(bundle, clips)
+    return lambda: classify.probabilities_and_novelty(bundle, clips)
 
 
 def _training_step(device: str, amp: bool):

@@ -357,6 +357,9 @@ def _add_classify(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--window", type=float, default=timeline.TimelineConfig.window_s, help="timeline window (s)")
     parser.add_argument("--hop", type=float, default=timeline.TimelineConfig.hop_s, help="timeline hop (s)")
     parser.add_argument("--no-gate", action="store_true", help="timeline: classify silence too")
+    parser.add_argument("--keep-novel", action="store_true",
+                        help="timeline: keep segments that sound unlike the model's training clips (dropped by default "
+                             "when the model sets a novelty_threshold)")
     parser.add_argument("--json", action="store_true", help="one JSON line per file")
     parser.set_defaults(handler=_cmd_classify)
 
@@ -376,7 +379,8 @@ def _cmd_classify(args: argparse.Namespace) -> int:
     files = data.media_files(args.paths)
     show = lambda o: _show_classification(o, args, bundle.cfg)  # noqa: E731
     if args.timeline:
-        cfg = timeline.TimelineConfig(window_s=args.window, hop_s=min(args.hop, args.window), gate=not args.no_gate)
+        cfg = timeline.TimelineConfig(window_s=args.window, hop_s=min(args.hop, args.window), gate=not args.no_gate,
+                                      skip_novel=not args.keep_novel)
         outcomes = run_batch(files, lambda path: timeline.timeline(bundle, path, cfg), on_result=show)
     else:
         outcomes = classify.predict_files(bundle, files, on_result=show)   # the model runs on batches of files
@@ -396,7 +400,8 @@ def _show_classification(outcome, args: argparse.Namespace, cfg: classify.Classi
         else:
             print(f"{path}:")
             if not segments:
-                print("  no segments: no window rose above the silence gate" if not args.no_gate else "  no segments")
+                print("  no segments: nothing rose above the silence gate that the model could label"
+                      if not args.no_gate else "  no segments: nothing the model could label")
             for s in segments:
                 print(f"  {s['start_s']:8.2f} - {s['end_s']:8.2f} s  {s['label']}  ({s['confidence']:.2f})")
     else:
@@ -406,6 +411,7 @@ def _show_classification(outcome, args: argparse.Namespace, cfg: classify.Classi
         if args.json:
             _print_json({"path": path, "label": outcome.value.label, "confidence": outcome.value.confidence,
                          "probabilities": dict(top), "duration_s": outcome.value.duration_s}
+                        | ({"novelty": round(outcome.value.novelty, 3)} if outcome.value.novelty is not None else {})
                         | ({"warning": warning} if warning else {}))
         else:
             print(f"{path}: {outcome.value.label}  " + "  ".join(f"{label} {p:.3f}" for label, p in top))

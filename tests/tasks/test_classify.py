@@ -1,5 +1,6 @@
 import dataclasses
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -7,6 +8,7 @@ import soundfile
 import torch
 
 from workbench import tasks
+from workbench.bundle import write_tensors
 from workbench.data import AugmentConfig, find_examples
 from workbench.errors import ConfigError, MediaError
 from workbench.media import Audio, write_audio
@@ -104,8 +106,9 @@ def test_predict_files_batches_the_model_and_gives_predict_results_in_order(tone
     bundle = tasks.load(tone_run.bundle_dir)
     paths = _mixed_files(tone_data, tmp_path)
     batches, seen = [], []
-    real = classify.classify_waveforms
-    monkeypatch.setattr(classify, "classify_waveforms", lambda b, waves: batches.append([len(w) for w in waves]) or real(b, waves))
+    real = classify.probabilities_and_novelty
+    monkeypatch.setattr(classify, "probabilities_and_novelty",
+                        lambda b, waves: batches.append([len(w) for w in waves]) or real(b, waves))
     outcomes = classify.predict_files(bundle, paths, batch_size=4, max_batch_s=2.0, on_result=seen.append)
 
     assert [o.item for o in outcomes] == paths and seen == outcomes
@@ -120,6 +123,7 @@ def test_predict_files_batches_the_model_and_gives_predict_results_in_order(tone
         assert outcome.value.label == alone.label
         assert outcome.value.probabilities == pytest.approx(alone.probabilities, abs=1e-5)
         assert outcome.value.duration_s == pytest.approx(alone.duration_s)
+        assert outcome.value.novelty == pytest.approx(alone.novelty, rel=1e-3, abs=1e-3)   # padding changes neither
 
 
 def test_predict_files_rejects_an_empty_batch_size(tone_run):
@@ -239,11 +243,21 @@ def test_a_long_clip_is_also_cut_to_its_word_above_the_noise_floor(tone_run):
 def test_trim_training_false_trims_only_the_clips_being_classified(tone_data, tmp_path, monkeypatch, trim_training):
     trimmed = []
     monkeypatch.setattr(classify, "trim_silence", lambda w, rate, db: trimmed.append(w.shape[0]) or w)
+    in_fit, fit_stats = [], classify.novelty_stats
+
+    def counted_stats(*args):       # the novelty stats are of clips as they are classified: trimmed either way
+        before = len(trimmed)
+        stats = fit_stats(*args)
+        in_fit.append(len(trimmed) - before)
+        return stats
+
+    monkeypatch.setattr(classify, "novelty_stats", counted_stats)
     examples = find_examples(tone_data / "manifest.csv")
     cfg = dataclasses.replace(tiny_config(epochs=1), trim_db=30.0, trim_training=trim_training)
     report = classify.train(cfg, examples, tmp_path / "run", torch.device("cpu"), test_groups=["dee"])
     num_test = sum(e.group == "dee" for e in examples)
-    assert len(trimmed) == (len(examples) if trim_training else num_test) and report.test.n == num_test
+    assert in_fit == [len(examples) - num_test]
+    assert len(trimmed) - in_fit[0] == (len(examples) if trim_training else num_test) and report.test.n == num_test
     card = (tmp_path / "run" / "model" / "README.md").read_text()
     assert ("in training and at inference" in card) == trim_training
     assert ("training clips were not" in card) == (not trim_training)
@@ -360,3 +374,23 @@ def test_a_constant_offset_is_not_sound():
     assert "nearly silent" in classify.silence_warning(0.02 + hiss)          # -62 dBFS around an offset of -34
     assert "every sample has the same value, 0.5" in classify.silence_warning(torch.full((8000,), 0.5))
     assert classify.silence_warning(0.02 + 100 * hiss) is None                # -22 dBFS: sound
+
+
+def test_a_trained_bundle_scores_novelty_and_a_damaged_or_missing_stats_file_is_handled(tone_run, tone_data, tmp_path):
+    bundle_dir = tmp_path / "bundle"
+    shutil.copytree(tone_run.bundle_dir, bundle_dir)
+    bundle = tasks.load(bundle_dir)
+    assert bundle.novelty is not None                                # `train` fitted them on its clips
+    clip = sorted(tone_data.glob("*.wav"))[0]
+    known = classify.predict(bundle, clip).novelty
+    long_clip = tmp_path / "chirp.wav"                                # a sweep through every frequency: no tone of the data
+    t = np.arange(SAMPLE_RATE) / SAMPLE_RATE
+    soundfile.write(long_clip, (0.5 * np.sin(2 * np.pi * (100 * t + 1800 * t ** 2))).astype(np.float32), SAMPLE_RATE)
+    assert classify.predict(bundle, long_clip).novelty > max(known, 1.0)
+    with pytest.raises(ConfigError, match="model.safetensors"):
+        write_tensors(bundle_dir, "model.safetensors", {"x": torch.zeros(1)})
+    (bundle_dir / classify.NOVELTY_FILE).write_bytes(b"not a safetensors file")
+    with pytest.raises(ConfigError, match="novelty.safetensors"):
+        tasks.load(bundle_dir)
+    (bundle_dir / classify.NOVELTY_FILE).unlink()
+    assert classify.predict(tasks.load(bundle_dir), clip).novelty is None

@@ -98,7 +98,7 @@ def test_a_silent_file_is_labelled_with_a_warning_that_says_so_and_not_to_use_th
     assert "label" in record and "digital silence" in record["warning"] and "--timeline" not in record["warning"]
     assert f"warning: {path}: the clip is digital silence" in captured.err
     assert cli.main(["classify", "--model", str(tone_run.bundle_dir), "--timeline", str(path)]) == 0
-    assert capsys.readouterr().out == f"{path}:\n  no segments: no window rose above the silence gate\n"
+    assert capsys.readouterr().out == f"{path}:\n  no segments: nothing rose above the silence gate that the model could label\n"
 
 
 def test_evaluate_names_each_unreadable_file_once_and_scores_the_rest(tone_run, tmp_path, capsys):

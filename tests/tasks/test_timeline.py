@@ -70,4 +70,4 @@ def test_cli_timeline_prints_one_json_line_per_file(tone_run, long_file, capsys)
     assert len(lines) == 1
     record = json.loads(lines[0])
     assert [s["label"] for s in record["segments"]] == SEQUENCE
-    assert set(record["segments"][0]) == {"start_s", "end_s", "label", "confidence"}
+    assert set(record["segments"][0]) == {"start_s", "end_s", "label", "confidence", "novelty"}

@@ -22,21 +22,24 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
 from workbench.batch import Outcome, run as run_batch
-from workbench.bundle import BundleFiles, load_weights, read_bundle, save_bundle
+from workbench.bundle import BundleFiles, load_weights, read_bundle, read_tensors, save_bundle, write_tensors
 from workbench.config import from_dict, to_dict
 from workbench.data import (
     AudioBatch, AudioDataset, AugmentConfig, Example, LoadFailure, collate, decode_examples,
     labels_of, mix_style, mix_up, spec_augment, split_by_group, stretch_time, warp_frequency,
 )
 from workbench.errors import ConfigError, EmptyMediaError
-from workbench.features import Spectrogram, SpectrogramConfig, is_steady_noise, num_frames, trim_noise, trim_silence
+from workbench.features import (
+    Spectrogram, SpectrogramConfig, is_steady_noise, longest_pitch_run, num_frames, trim_noise, trim_silence,
+)
 from workbench.media import Audio, load_audio
-from workbench.models import AudioClassifier, ClassifierConfig, EncoderConfig
+from workbench.models import AudioClassifier, ClassifierConfig, EncoderConfig, NoveltyStats, fit_novelty, novelty
 from workbench.train import EpochLog, FitResult, StepLog, TrainConfig, fit
 
 logger = logging.getLogger(__name__)
 
 TASK = "classify"
+NOVELTY_FILE = "novelty.safetensors"      # the training clips' embedding stats in a bundle (models.novelty)
 DEFAULT_FEATURES = SpectrogramConfig(
     kind="mel", sample_rate=8_000, n_fft=256, hop_length=80, n_mels=40, fmin=20.0, fmax=4_000.0,
     scale="db", top_db=80.0, normalize="utterance_mean",   # mean-only CMN: +4 points on an unseen FSDD speaker vs mean+variance
@@ -76,6 +79,13 @@ class ClassifyConfig:
     # (`features.is_steady_noise`: its spectrum barely changes and it holds no pitch). For models of
     # spoken words; a model of sounds may well have steady noise among its classes.
     warn_steady_noise: bool = False
+    # Warn when a clip holds no voiced sound at all (`features.longest_pitch_run` under 2 frames): every
+    # spoken word has a vowel, so such a clip is a knock, a click, a hiss or a whisper. For models of speech.
+    warn_no_voice: bool = False
+    # Warn when a clip's novelty (`models.novelty`: how far its embedding lies from the training clips',
+    # 0 at their median, 1 at their 99th percentile) is above this: a sound the model never met, labelled
+    # anyway. None: never. Needs a bundle with novelty stats (`train` fits them).
+    novelty_threshold: float | None = None
 
     def __post_init__(self) -> None:
         if self.features.num_bins != self.model.encoder.num_bins:
@@ -114,6 +124,18 @@ class Classifier(nn.Module):
                 return self._traced(waveforms)
         return self.net(self.frontend(waveforms), None)
 
+    def logits_and_embedding(self, waveforms: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """`forward`'s logits (B, num_classes) and the network's embedding (B, D) of each clip
+        (`AudioClassifier.logits_and_embedding`), in one pass; traced on the CPU like `forward`."""
+        if lengths is not None and not torch.jit.is_tracing() and bool((lengths == waveforms.shape[-1]).all()):
+            lengths = None
+        if lengths is not None:
+            return self.net.logits_and_embedding(*self.features(waveforms, lengths))
+        if self._traced is not None and not self.training and waveforms.device.type == "cpu" and not torch.jit.is_tracing():
+            with torch.jit.optimized_execution(False):
+                return self._traced.logits_and_embedding(waveforms)
+        return self.net.logits_and_embedding(self.frontend(waveforms), None)
+
     def trace_for_cpu(self) -> None:
         """Inference only: from now on, unpadded batches on the CPU in eval mode run through a TorchScript
         trace of features and network, which shares their weights and gives the same outputs without
@@ -125,7 +147,8 @@ class Classifier(nn.Module):
         example = torch.zeros(1, self.cfg.features.sample_rate // 2)
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")     # torch.jit.trace's deprecation notice and the LSTM's shape-check notes
-            traced = torch.jit.trace(self, (example,), check_trace=False)
+            traced = torch.jit.trace_module(self, {"forward": (example,), "logits_and_embedding": (example,)},
+                                            check_trace=False)
         object.__setattr__(self, "_traced", traced)     # kept out of state_dict(), children() and export
 
     def __getstate__(self) -> dict:
@@ -142,6 +165,7 @@ class LoadedBundle:
     model: Classifier          # eval mode, on `device`, batch norms folded, traced on the CPU (inference only)
     device: torch.device
     metrics: dict
+    novelty: NoveltyStats | None = None     # the training clips' embedding stats, when the bundle has them
 
 
 @dataclass(frozen=True)
@@ -152,6 +176,7 @@ class Classification:
     probabilities: dict[str, float]     # label -> probability, all labels
     duration_s: float
     warning: str | None = None          # set when the answer is unlikely to mean much (see clip_warning)
+    novelty: float | None = None        # how unlike the training clips it sounds (models.novelty); None: no stats
 
     def top(self, k: int) -> list[tuple[str, float]]:
         return sorted(self.probabilities.items(), key=lambda kv: -kv[1])[:k]
@@ -200,7 +225,9 @@ def load(path: str | Path, device: torch.device | str = "cpu", files: BundleFile
     model.net.encoder.fold_batch_norm()         # inference only from here on
     if device.type == "cpu":
         model.trace_for_cpu()
-    return LoadedBundle(TASK, files.path, cfg, labels, model, device, files.metrics)
+    tensors = read_tensors(files, NOVELTY_FILE)
+    stats = None if tensors is None else NoveltyStats.from_tensors(tensors, str(files.path / NOVELTY_FILE)).to(device)
+    return LoadedBundle(TASK, files.path, cfg, labels, model, device, files.metrics, stats)
 
 
 def prepare(waveform: Tensor, cfg: ClassifyConfig) -> Tensor:
@@ -220,6 +247,53 @@ def classify_waveforms(bundle: LoadedBundle, waveforms: list[Tensor]) -> Tensor:
     """Probabilities (N, num_classes) of mono waveforms (samples,) at the bundle's sample rate."""
     batch = collate([(prepare(w, bundle.cfg), 0) for w in waveforms]).to(bundle.device)
     return torch.softmax(bundle.model(batch.waveforms, batch.lengths).float(), dim=-1).cpu()
+
+
+@torch.inference_mode()
+def probabilities_and_novelty(bundle: LoadedBundle, waveforms: list[Tensor]) -> tuple[Tensor, Tensor | None]:
+    """`classify_waveforms`'s probabilities (N, num_classes) and each clip's novelty (N,) from the same
+    pass (`models.novelty`), or None for a bundle without novelty stats (then it is the same call)."""
+    if bundle.novelty is None:
+        return classify_waveforms(bundle, waveforms), None
+    batch = collate([(prepare(w, bundle.cfg), 0) for w in waveforms]).to(bundle.device)
+    logits, embedding = bundle.model.logits_and_embedding(batch.waveforms, batch.lengths)
+    return torch.softmax(logits.float(), dim=-1).cpu(), novelty(bundle.novelty, embedding.float()).cpu()
+
+
+@torch.inference_mode()
+def clip_embeddings(model: Classifier, waveforms: list[Tensor], device: torch.device, batch_size: int = 128) -> Tensor:
+    """(N, D) embeddings of prepared mono clips (samples,), in batches of similar lengths."""
+    model.eval()
+    order = sorted(range(len(waveforms)), key=lambda i: waveforms[i].shape[-1])    # less padding per batch
+    rows = torch.empty(len(waveforms), dtype=torch.int64)
+    parts = []
+    for start in range(0, len(order), batch_size):
+        chunk = order[start:start + batch_size]
+        batch = collate([(waveforms[i], 0) for i in chunk]).to(device)
+        parts.append(model.logits_and_embedding(batch.waveforms, batch.lengths)[1].float().cpu())
+        rows[torch.tensor(chunk)] = torch.arange(start, start + len(chunk))
+    return torch.cat(parts)[rows]
+
+
+def novelty_stats(model: Classifier, items: list[tuple[Example, Tensor]], device: torch.device) -> NoveltyStats:
+    """Novelty stats (`models.novelty`) of a classifier over its training clips: (example, waveform) pairs,
+    each clip as decoded; it is `prepare`d here, as a clip being classified is."""
+    index = {label: i for i, label in enumerate(model.labels)}
+    embeddings = clip_embeddings(model, [prepare(w, model.cfg) for _, w in items], device)
+    return fit_novelty(embeddings, torch.tensor([index[e.label] for e, _ in items]), len(model.labels))
+
+
+def add_novelty_stats(path: str | Path, examples: list[Example]) -> NoveltyStats:
+    """Fit novelty stats for an existing classifier bundle on `examples` (its training clips) and write
+    them into the bundle (`NOVELTY_FILE`); unreadable files are left out."""
+    bundle = load(path)
+    items, failures = decode_examples(examples, bundle.cfg.features.sample_rate, bundle.cfg.max_duration_s, workers=2)
+    if not items:
+        raise ConfigError(f"{bundle.path}: no readable clips to fit novelty stats on "
+                          f"({len(examples)} examples, {len(failures)} unreadable)")
+    stats = novelty_stats(bundle.model, items, bundle.device)
+    write_tensors(bundle.path, NOVELTY_FILE, stats.to_tensors())
+    return stats
 
 
 def _read_clip(bundle: LoadedBundle, path: str | Path) -> Audio:
@@ -281,25 +355,57 @@ def noise_warning(cfg: ClassifyConfig, waveform: Tensor) -> str | None:
             "it may hold no word, or one too faint to hear, so its label is a guess")
 
 
-def clip_warning(cfg: ClassifyConfig, audio: Audio) -> str | None:
-    """Every reason (silence, noise, length) why one label for this decoded clip may mean little, or None."""
+# A clip with no voiced sound is only warned about when its novelty is above this too (when the bundle
+# has novelty stats): 9 of FSDD speaker lucas's 500 recordings hold no pitch (whispered or creaky
+# vowels), at novelty 0.26 to 1.02 to a model that never heard him; a knock's is mostly above 1.
+VOICELESS_NOVELTY = 1.0
+
+
+def voice_warning(cfg: ClassifyConfig, waveform: Tensor, novelty_score: float | None = None) -> str | None:
+    """Why the label of a mono clip (samples,) at the model's sample rate that holds no voiced sound means
+    little, or None; only for a model whose cfg.warn_no_voice is set, and with a novelty (when known)
+    over VOICELESS_NOVELTY. A clip under 50 ms is not judged."""
+    rate = cfg.features.sample_rate
+    if not cfg.warn_no_voice or (novelty_score is not None and novelty_score <= VOICELESS_NOVELTY):
+        return None
+    clip = prepare(waveform, cfg)
+    if clip.shape[-1] < 0.05 * rate or longest_pitch_run(clip, rate) >= 2:
+        return None
+    return ("the clip holds no voiced sound (no pitch anywhere): a spoken word has a vowel, so this is "
+            "a knock, a click, a hiss or a whisper, and its label is a guess")
+
+
+def novelty_warning(cfg: ClassifyConfig, novelty_score: float | None) -> str | None:
+    """Why the label of a clip whose novelty (`models.novelty`) passes cfg.novelty_threshold means little, or None."""
+    if cfg.novelty_threshold is None or novelty_score is None or novelty_score <= cfg.novelty_threshold:
+        return None
+    return (f"the clip sounds unlike anything the model was trained on (novelty {novelty_score:.1f}, over "
+            f"{cfg.novelty_threshold:g}): it may be another word or sound, so its label is a guess")
+
+
+def clip_warning(cfg: ClassifyConfig, audio: Audio, novelty_score: float | None = None) -> str | None:
+    """Every reason (silence, noise, no voice, novelty, length) why one label for this decoded clip may mean
+    little, or None; the first of silence, noise, no voice and novelty that applies, then the length."""
     waveform = audio.waveform[0]
-    silent = silence_warning(waveform)
-    reasons = [silent or noise_warning(cfg, waveform), long_file_warning(cfg, audio.duration_s)]
+    sound = (silence_warning(waveform) or noise_warning(cfg, waveform) or voice_warning(cfg, waveform, novelty_score)
+             or novelty_warning(cfg, novelty_score))
+    reasons = [sound, long_file_warning(cfg, audio.duration_s)]
     return "; ".join(r for r in reasons if r) or None
 
 
-def _classification(bundle: LoadedBundle, path: str | Path, probs: Tensor, audio: Audio) -> Classification:
+def _classification(bundle: LoadedBundle, path: str | Path, probs: Tensor, novelty_score: float | None,
+                    audio: Audio) -> Classification:
     best = int(probs.argmax())
     return Classification(str(path), bundle.labels[best], float(probs[best]),
                           {label: float(p) for label, p in zip(bundle.labels, probs)}, audio.duration_s,
-                          clip_warning(bundle.cfg, audio))
+                          clip_warning(bundle.cfg, audio, novelty_score), novelty_score)
 
 
 def predict(bundle: LoadedBundle, path: str | Path) -> Classification:
     """Label and probabilities of one file of any format the media layer reads."""
     audio = _read_clip(bundle, path)
-    return _classification(bundle, path, classify_waveforms(bundle, [audio.waveform[0]])[0], audio)
+    probs, novelties = probabilities_and_novelty(bundle, [audio.waveform[0]])
+    return _classification(bundle, path, probs[0], None if novelties is None else float(novelties[0]), audio)
 
 
 def predict_files(bundle: LoadedBundle, paths: Iterable[str | Path], batch_size: int = 32, max_batch_s: float = 256.0,
@@ -321,10 +427,15 @@ def predict_files(bundle: LoadedBundle, paths: Iterable[str | Path], batch_size:
 
     def flush() -> None:
         clips = [o for o in pending if o.ok]
-        probs = classify_waveforms(bundle, [o.value.waveform[0] for o in clips]) if clips else None
+        probs, novelties = probabilities_and_novelty(bundle, [o.value.waveform[0] for o in clips]) if clips else (None, None)
         ready = iter(range(len(clips)))
+
+        def classification(o: Outcome) -> Classification:
+            row = next(ready)
+            return _classification(bundle, o.item, probs[row], None if novelties is None else float(novelties[row]), o.value)
+
         for o in pending:
-            done = Outcome(o.item, _classification(bundle, o.item, probs[next(ready)], o.value)) if o.ok else o
+            done = Outcome(o.item, classification(o)) if o.ok else o
             outcomes.append(done)
             if on_result is not None:
                 on_result(done)
@@ -504,8 +615,9 @@ def train(
     counts = {name: len(items) for name, items in decoded.items()}
     metrics = {"best_epoch": result.best_epoch, "val": result.best_val, "counts": counts, "test_groups": groups,
                "test": test.to_dict() if test else None}
+    stats = novelty_stats(model, decoded["train"] + decoded["val"], device)
     bundle_dir = save_bundle(run_dir / "model", {"task": TASK, "config": to_dict(cfg), "labels": labels},
-                             model.cpu(), metrics, model_card(cfg, labels, metrics))
+                             model.cpu(), metrics, model_card(cfg, labels, metrics), {NOVELTY_FILE: stats.to_tensors()})
     model.to(device)
     return TrainReport(run_dir, bundle_dir, result, test, counts, failures, groups)
 

@@ -3,8 +3,9 @@
 The file is read in chunks. An optional energy gate finds voiced regions (frames louder than an
 adaptive noise floor); each region no longer than `window_s` is classified whole, and longer
 regions (or the whole file, with the gate off) are covered by sliding windows whose labels are
-merged into segments `{start_s, end_s, label, confidence}`. Memory holds one chunk plus one
-window, whatever the file's length.
+merged into segments `{start_s, end_s, label, confidence, novelty}`. Segments the model is unsure
+of, or (with a bundle that sets `novelty_threshold`) whose windows sound unlike its training clips, are
+dropped. Memory holds one chunk plus one window, whatever the file's length.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import torch
 from workbench.errors import ConfigError
 from workbench.features import frame_energy_db
 from workbench.media import stream_audio
-from workbench.tasks.classify import LoadedBundle, classify_waveforms
+from workbench.tasks.classify import LoadedBundle, probabilities_and_novelty
 
 FRAME_S = 0.01          # energy frames of 10 ms
 
@@ -35,6 +36,7 @@ class TimelineConfig:
     min_voiced_s: float = 0.08      # shorter regions are ignored
     pad_s: float = 0.05             # context kept on each side of a region
     min_confidence: float = 0.5     # segments less confident than this are dropped
+    skip_novel: bool = True         # drop segments more novel than the bundle's novelty_threshold (if it sets one)
     chunk_s: float = 10.0           # streaming read size
 
     def __post_init__(self) -> None:
@@ -52,6 +54,10 @@ class Segment:
     end_s: float
     label: str
     confidence: float
+    novelty: float | None = None    # its windows' mean novelty (`models.novelty`); None: the bundle has no stats
+
+
+Window = tuple[int, int, np.ndarray, float | None]     # first and end sample, probabilities, novelty
 
 
 class _NoiseFloor:
@@ -67,10 +73,9 @@ class _NoiseFloor:
         return float(self.edges[int(np.searchsorted(cumulative, 0.1))])
 
 
-def _merge(windows: list[tuple[int, int, np.ndarray]], start: int, end: int, labels: list[str],
-           sample_rate: int) -> list[Segment]:
+def _merge(windows: list[Window], start: int, end: int, labels: list[str], sample_rate: int) -> list[Segment]:
     """Consecutive windows with the same label become one segment; boundaries fall between window centres."""
-    groups: list[list[tuple[int, int, np.ndarray]]] = []
+    groups: list[list[Window]] = []
     for window in windows:
         if groups and int(groups[-1][-1][2].argmax()) == int(window[2].argmax()):
             groups[-1].append(window)
@@ -82,8 +87,9 @@ def _merge(windows: list[tuple[int, int, np.ndarray]], start: int, end: int, lab
         seg_end = end if i == len(groups) - 1 else (sum(group[-1][:2]) + sum(groups[i + 1][0][:2])) // 4
         probs = np.stack([w[2] for w in group])
         label_id = int(probs.mean(0).argmax())
+        novelty = None if group[0][3] is None else float(np.mean([w[3] for w in group]))
         segments.append(Segment(seg_start / sample_rate, seg_end / sample_rate, labels[label_id],
-                                float(probs[:, label_id].mean())))
+                                float(probs[:, label_id].mean()), novelty))
     return segments
 
 
@@ -101,14 +107,15 @@ class _Tracker:
         self.region: int | None = None         # first sample of the open region
         self.first_active = self.last_active = 0
         self.next_window = 0
-        self.windows: list[tuple[int, int, np.ndarray]] = []
+        self.windows: list[Window] = []
         self.segments: list[Segment] = []
         self.floor = _NoiseFloor()
         self.next_frame = 0                    # first sample of the next energy frame to look at
 
-    def _classify(self, start: int, end: int) -> np.ndarray:
+    def _classify(self, start: int, end: int) -> Window:
         clip = torch.from_numpy(np.ascontiguousarray(self.buf[start - self.buf_start:end - self.buf_start]))
-        return classify_waveforms(self.bundle, [clip])[0].numpy()
+        probs, novelty = probabilities_and_novelty(self.bundle, [clip])
+        return start, end, probs[0].numpy(), None if novelty is None else float(novelty[0])
 
     def feed(self, chunk: np.ndarray) -> None:
         """Append a chunk, gate its frames, classify the windows it completes, forget what is no longer needed."""
@@ -140,8 +147,7 @@ class _Tracker:
             self.close(min(end, self.last_active + self.pad))
             return
         while self.region is not None and end >= self.next_window + self.window:
-            self.windows.append((self.next_window, self.next_window + self.window,
-                                 self._classify(self.next_window, self.next_window + self.window)))
+            self.windows.append(self._classify(self.next_window, self.next_window + self.window))
             self.next_window += self.hop
 
     def close(self, region_end: int) -> None:
@@ -153,12 +159,17 @@ class _Tracker:
         if self.last_active - self.first_active < self.cfg.min_voiced_s * self.sample_rate:
             return
         if not self.windows:
-            self.windows = [(start, region_end, self._classify(start, region_end))]
+            self.windows = [self._classify(start, region_end)]
         elif self.windows[-1][1] < region_end:
             last = max(start, region_end - self.window)
-            self.windows.append((last, region_end, self._classify(last, region_end)))
+            self.windows.append(self._classify(last, region_end))
         merged = _merge(self.windows, start, region_end, self.bundle.labels, self.sample_rate)
-        self.segments += [s for s in merged if s.confidence >= self.cfg.min_confidence]
+        self.segments += [s for s in merged if s.confidence >= self.cfg.min_confidence and not self._novel(s)]
+
+    def _novel(self, segment: Segment) -> bool:
+        threshold = self.bundle.cfg.novelty_threshold
+        return (self.cfg.skip_novel and threshold is not None and segment.novelty is not None
+                and segment.novelty > threshold)
 
 
 def timeline(bundle: LoadedBundle, path: str | Path, cfg: TimelineConfig | None = None) -> list[Segment]:
