@@ -53,8 +53,12 @@ def save_weights(model: nn.Module, path: str | Path) -> None:
     safetensors refuses such partial views, so they are copied out first. Tied weights (none in our
     models) would be written once per name, which `read_weights` reads back the same.
     """
-    state = {name: t.detach().to("cpu", copy=True).contiguous() for name, t in model.state_dict().items()}
-    save_file(state, str(path))
+    _save_tensors(model.state_dict(), path)
+
+
+def _save_tensors(tensors: dict[str, torch.Tensor], path: str | Path) -> None:
+    """Named tensors as a safetensors file, each copied to the CPU on its own (no shared or partial views)."""
+    save_file({name: t.detach().to("cpu", copy=True).contiguous() for name, t in tensors.items()}, str(path))
 
 
 def read_weights(model: nn.Module, path: str | Path, device: torch.device | str = "cpu") -> nn.Module:
@@ -82,7 +86,7 @@ def save_bundle(path: str | Path, config: dict, model: nn.Module, metrics: dict,
         save_weights(model, tmp / WEIGHTS)
         for name, named in (tensors or {}).items():
             _check_tensor_file_name(name)
-            save_file({k: t.detach().cpu().contiguous() for k, t in named.items()}, str(tmp / name))
+            _save_tensors(named, tmp / name)
         (tmp / METRICS).write_text(json.dumps(metrics, indent=2) + "\n")
         (tmp / CARD).write_text(card)
         _make_readable(tmp)
@@ -110,7 +114,7 @@ def write_tensors(path: str | Path, name: str, tensors: dict[str, torch.Tensor])
     _check_tensor_file_name(name)
     target = files.path / name
     tmp = target.with_name(f".{name}.tmp")
-    save_file({k: t.detach().cpu().contiguous() for k, t in tensors.items()}, str(tmp))
+    _save_tensors(tensors, tmp)
     tmp.chmod((files.path / WEIGHTS).stat().st_mode & 0o777)
     tmp.replace(target)
     return target

@@ -106,8 +106,8 @@ def test_predict_files_batches_the_model_and_gives_predict_results_in_order(tone
     bundle = tasks.load(tone_run.bundle_dir)
     paths = _mixed_files(tone_data, tmp_path)
     batches, seen = [], []
-    real = classify.probabilities_and_novelty
-    monkeypatch.setattr(classify, "probabilities_and_novelty",
+    real = classify._probabilities_and_novelty           # the model's call, on the prepared clips of a batch
+    monkeypatch.setattr(classify, "_probabilities_and_novelty",
                         lambda b, waves: batches.append([len(w) for w in waves]) or real(b, waves))
     outcomes = classify.predict_files(bundle, paths, batch_size=4, max_batch_s=2.0, on_result=seen.append)
 

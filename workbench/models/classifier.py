@@ -42,12 +42,17 @@ class AudioClassifier(nn.Module):
         out_dim = cfg.recurrent.out_dim
         self.head = FramesHead(out_dim, num_classes) if cfg.head == "frames" else PoolingHead(cfg.head, out_dim, num_classes)
 
-    def forward(self, spec: Tensor, lengths: Tensor | None = None) -> Tensor:
-        """`lengths=None`: every item fills all frames (the path exported to ONNX and TorchScript)."""
+    def _sequences(self, spec: Tensor, lengths: Tensor | None) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
+        """Encoder output (B, T', D), recurrent outputs (B, T', H*dirs) and final state (B, H*dirs), step lengths."""
         if lengths is not None and not torch.jit.is_tracing() and bool((lengths == spec.shape[-1]).all()):
             lengths = None          # no padding: skip masks and packing (same outputs, ~2x faster at batch 1)
         x, steps = self.encoder(spec, lengths)                   # (B, T', D), (B,)
         seq, final = self.recurrent(x, steps)                     # (B, T', H*dirs), (B, H*dirs)
+        return x, seq, final, steps
+
+    def forward(self, spec: Tensor, lengths: Tensor | None = None) -> Tensor:
+        """`lengths=None`: every item fills all frames (the path exported to ONNX and TorchScript)."""
+        _, seq, final, steps = self._sequences(spec, lengths)
         return self.head(seq, final, steps)
 
     def logits_and_embedding(self, spec: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor]:
@@ -55,10 +60,7 @@ class AudioClassifier(nn.Module):
         what the network heard: the vector its head classifies (the frames head: the mean of its steps)
         beside the encoder's output averaged over time. `models.novelty` measures how far it lies from the
         training clips'. The frames head's logits are those of that mean."""
-        if lengths is not None and not torch.jit.is_tracing() and bool((lengths == spec.shape[-1]).all()):
-            lengths = None
-        x, steps = self.encoder(spec, lengths)                   # (B, T', D), (B,)
-        seq, final = self.recurrent(x, steps)                     # (B, T', H*dirs), (B, H*dirs)
+        x, seq, final, steps = self._sequences(spec, lengths)
         pooled = self.head.pool(seq, final, steps) if isinstance(self.head, PoolingHead) else masked_mean(seq, steps)
         return self.head.out(pooled), torch.cat([pooled, masked_mean(x, steps)], dim=1)   # (B, H*dirs + D)
 

@@ -114,27 +114,24 @@ class Classifier(nn.Module):
         """(B, samples) mono at cfg.features.sample_rate, (B,) -> logits (B, num_classes).
 
         `lengths=None`: every clip fills the batch (no masks, no packing)."""
-        if lengths is not None and not torch.jit.is_tracing() and bool((lengths == waveforms.shape[-1]).all()):
-            lengths = None                      # nothing padded: a long file, one clip, equal-length clips
-        if lengths is not None:
-            return self.net(*self.features(waveforms, lengths))
-        if self._traced is not None and not self.training and waveforms.device.type == "cpu" and not torch.jit.is_tracing():
-            # the plain interpreter, without the profiling executor: no warm-up calls, no re-specialising per length
-            with torch.jit.optimized_execution(False):
-                return self._traced(waveforms)
-        return self.net(self.frontend(waveforms), None)
+        return self._run("forward", waveforms, lengths)
 
     def logits_and_embedding(self, waveforms: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """`forward`'s logits (B, num_classes) and the network's embedding (B, D) of each clip
         (`AudioClassifier.logits_and_embedding`), in one pass; traced on the CPU like `forward`."""
+        return self._run("logits_and_embedding", waveforms, lengths)
+
+    def _run(self, method: str, waveforms: Tensor, lengths: Tensor | None):
+        """The network's `method` on waveforms: eager when padded, else through the CPU trace when there is one."""
         if lengths is not None and not torch.jit.is_tracing() and bool((lengths == waveforms.shape[-1]).all()):
-            lengths = None
+            lengths = None                      # nothing padded: a long file, one clip, equal-length clips
         if lengths is not None:
-            return self.net.logits_and_embedding(*self.features(waveforms, lengths))
+            return getattr(self.net, method)(*self.features(waveforms, lengths))
         if self._traced is not None and not self.training and waveforms.device.type == "cpu" and not torch.jit.is_tracing():
+            # the plain interpreter, without the profiling executor: no warm-up calls, no re-specialising per length
             with torch.jit.optimized_execution(False):
-                return self._traced.logits_and_embedding(waveforms)
-        return self.net.logits_and_embedding(self.frontend(waveforms), None)
+                return getattr(self._traced, method)(waveforms)
+        return getattr(self.net, method)(self.frontend(waveforms), None)
 
     def trace_for_cpu(self) -> None:
         """Inference only: from now on, unpadded batches on the CPU in eval mode run through a TorchScript
@@ -249,13 +246,18 @@ def classify_waveforms(bundle: LoadedBundle, waveforms: list[Tensor]) -> Tensor:
     return torch.softmax(bundle.model(batch.waveforms, batch.lengths).float(), dim=-1).cpu()
 
 
-@torch.inference_mode()
 def probabilities_and_novelty(bundle: LoadedBundle, waveforms: list[Tensor]) -> tuple[Tensor, Tensor | None]:
     """`classify_waveforms`'s probabilities (N, num_classes) and each clip's novelty (N,) from the same
-    pass (`models.novelty`), or None for a bundle without novelty stats (then it is the same call)."""
+    pass (`models.novelty`), or None for a bundle without novelty stats."""
+    return _probabilities_and_novelty(bundle, [prepare(w, bundle.cfg) for w in waveforms])
+
+
+@torch.inference_mode()
+def _probabilities_and_novelty(bundle: LoadedBundle, clips: list[Tensor]) -> tuple[Tensor, Tensor | None]:
+    """`probabilities_and_novelty` of clips already `prepare`d."""
+    batch = collate([(clip, 0) for clip in clips]).to(bundle.device)
     if bundle.novelty is None:
-        return classify_waveforms(bundle, waveforms), None
-    batch = collate([(prepare(w, bundle.cfg), 0) for w in waveforms]).to(bundle.device)
+        return torch.softmax(bundle.model(batch.waveforms, batch.lengths).float(), dim=-1).cpu(), None
     logits, embedding = bundle.model.logits_and_embedding(batch.waveforms, batch.lengths)
     return torch.softmax(logits.float(), dim=-1).cpu(), novelty(bundle.novelty, embedding.float()).cpu()
 
@@ -342,14 +344,17 @@ def silence_warning(waveform: Tensor) -> str | None:
     return None
 
 
-def noise_warning(cfg: ClassifyConfig, waveform: Tensor) -> str | None:
+def noise_warning(cfg: ClassifyConfig, waveform: Tensor, clip: Tensor | None = None) -> str | None:
     """Why the label of a mono clip (samples,) at the model's sample rate that sounds like steady noise means
-    little, or None; only for a model whose cfg.warn_steady_noise is set.
+    little, or None; only for a model whose cfg.warn_steady_noise is set. `clip`: the waveform as `prepare`
+    gives it, when the caller has it already.
 
     The shipped digit model labels a second of white noise "4" with probability 0.98: a classifier
     always answers with one of its labels.
     """
-    if not cfg.warn_steady_noise or not is_steady_noise(prepare(waveform, cfg), cfg.features.sample_rate):
+    if not cfg.warn_steady_noise:
+        return None
+    if not is_steady_noise(prepare(waveform, cfg) if clip is None else clip, cfg.features.sample_rate):
         return None
     return ("the clip sounds like steady noise (its spectrum barely changes and it holds no pitch): "
             "it may hold no word, or one too faint to hear, so its label is a guess")
@@ -361,14 +366,15 @@ def noise_warning(cfg: ClassifyConfig, waveform: Tensor) -> str | None:
 VOICELESS_NOVELTY = 1.0
 
 
-def voice_warning(cfg: ClassifyConfig, waveform: Tensor, novelty_score: float | None = None) -> str | None:
+def voice_warning(cfg: ClassifyConfig, waveform: Tensor, novelty_score: float | None = None,
+                  clip: Tensor | None = None) -> str | None:
     """Why the label of a mono clip (samples,) at the model's sample rate that holds no voiced sound means
     little, or None; only for a model whose cfg.warn_no_voice is set, and with a novelty (when known)
-    over VOICELESS_NOVELTY. A clip under 50 ms is not judged."""
+    over VOICELESS_NOVELTY. A clip under 50 ms is not judged. `clip`: as in `noise_warning`."""
     rate = cfg.features.sample_rate
     if not cfg.warn_no_voice or (novelty_score is not None and novelty_score <= VOICELESS_NOVELTY):
         return None
-    clip = prepare(waveform, cfg)
+    clip = prepare(waveform, cfg) if clip is None else clip
     if clip.shape[-1] < 0.05 * rate or longest_pitch_run(clip, rate) >= 2:
         return None
     return ("the clip holds no voiced sound (no pitch anywhere): a spoken word has a vowel, so this is "
@@ -383,29 +389,34 @@ def novelty_warning(cfg: ClassifyConfig, novelty_score: float | None) -> str | N
             f"{cfg.novelty_threshold:g}): it may be another word or sound, so its label is a guess")
 
 
-def clip_warning(cfg: ClassifyConfig, audio: Audio, novelty_score: float | None = None) -> str | None:
+def clip_warning(cfg: ClassifyConfig, audio: Audio, novelty_score: float | None = None,
+                 clip: Tensor | None = None) -> str | None:
     """Every reason (silence, noise, no voice, novelty, length) why one label for this decoded clip may mean
-    little, or None; the first of silence, noise, no voice and novelty that applies, then the length."""
+    little, or None; the first of silence, noise, no voice and novelty that applies, then the length.
+    `clip`: the clip as `prepare` gives it, when the caller has it already."""
     waveform = audio.waveform[0]
-    sound = (silence_warning(waveform) or noise_warning(cfg, waveform) or voice_warning(cfg, waveform, novelty_score)
-             or novelty_warning(cfg, novelty_score))
+    sound = (silence_warning(waveform) or noise_warning(cfg, waveform, clip)
+             or voice_warning(cfg, waveform, novelty_score, clip) or novelty_warning(cfg, novelty_score))
     reasons = [sound, long_file_warning(cfg, audio.duration_s)]
     return "; ".join(r for r in reasons if r) or None
 
 
-def _classification(bundle: LoadedBundle, path: str | Path, probs: Tensor, novelty_score: float | None,
-                    audio: Audio) -> Classification:
-    best = int(probs.argmax())
-    return Classification(str(path), bundle.labels[best], float(probs[best]),
-                          {label: float(p) for label, p in zip(bundle.labels, probs)}, audio.duration_s,
-                          clip_warning(bundle.cfg, audio, novelty_score), novelty_score)
+def _classifications(bundle: LoadedBundle, paths: list[str | Path], audios: list[Audio]) -> list[Classification]:
+    """Decoded clips through the model in one batch, each clip `prepare`d once for the model and the warnings."""
+    clips = [prepare(audio.waveform[0], bundle.cfg) for audio in audios]
+    probs, novelties = _probabilities_and_novelty(bundle, clips)
+    results = []
+    for row, (path, audio, clip) in enumerate(zip(paths, audios, clips)):
+        best, score = int(probs[row].argmax()), None if novelties is None else float(novelties[row])
+        results.append(Classification(str(path), bundle.labels[best], float(probs[row, best]),
+                                      {label: float(p) for label, p in zip(bundle.labels, probs[row])}, audio.duration_s,
+                                      clip_warning(bundle.cfg, audio, score, clip), score))
+    return results
 
 
 def predict(bundle: LoadedBundle, path: str | Path) -> Classification:
     """Label and probabilities of one file of any format the media layer reads."""
-    audio = _read_clip(bundle, path)
-    probs, novelties = probabilities_and_novelty(bundle, [audio.waveform[0]])
-    return _classification(bundle, path, probs[0], None if novelties is None else float(novelties[0]), audio)
+    return _classifications(bundle, [path], [_read_clip(bundle, path)])[0]
 
 
 def predict_files(bundle: LoadedBundle, paths: Iterable[str | Path], batch_size: int = 32, max_batch_s: float = 256.0,
@@ -427,15 +438,9 @@ def predict_files(bundle: LoadedBundle, paths: Iterable[str | Path], batch_size:
 
     def flush() -> None:
         clips = [o for o in pending if o.ok]
-        probs, novelties = probabilities_and_novelty(bundle, [o.value.waveform[0] for o in clips]) if clips else (None, None)
-        ready = iter(range(len(clips)))
-
-        def classification(o: Outcome) -> Classification:
-            row = next(ready)
-            return _classification(bundle, o.item, probs[row], None if novelties is None else float(novelties[row]), o.value)
-
+        ready = iter(_classifications(bundle, [o.item for o in clips], [o.value for o in clips]) if clips else [])
         for o in pending:
-            done = Outcome(o.item, classification(o)) if o.ok else o
+            done = Outcome(o.item, next(ready)) if o.ok else o
             outcomes.append(done)
             if on_result is not None:
                 on_result(done)
