@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import sys
+import tempfile
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -37,6 +38,7 @@ from workbench.tasks import classify, timeline
 logger = logging.getLogger("workbench")
 
 PROG = "workbench"
+STDIN, STDIN_NAME = "-", "standard input"     # the path that reads a file piped in, and how errors name it
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -351,7 +353,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 def _add_classify(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("classify", help="label audio files (or a timeline of a long file)")
     parser.add_argument("--model", required=True, type=Path, help="model bundle (or run directory)")
-    parser.add_argument("paths", nargs="+", type=Path, help="files or folders of any audio/video format")
+    parser.add_argument("paths", nargs="+", type=Path,
+                        help="files or folders of any audio/video format; - reads one file from standard input")
     parser.add_argument("--top-k", type=_positive_int, default=3, help="how many labels to show (default: %(default)s)")
     parser.add_argument("--timeline", action="store_true", help="segment long files with sliding windows")
     parser.add_argument("--window", type=float, default=timeline.TimelineConfig.window_s, help="timeline window (s)")
@@ -375,24 +378,35 @@ def _positive_int(text: str) -> int:
 
 
 def _cmd_classify(args: argparse.Namespace) -> int:
+    if sum(str(p) == STDIN for p in args.paths) > 1:
+        raise ConfigError(f"{STDIN!r} (standard input) can be given once")
+    if STDIN in map(str, args.paths) and sys.stdin.isatty():   # nothing piped in: say so rather than wait
+        raise ConfigError(f"{STDIN!r} reads a file from standard input, which is a terminal here: pipe one in "
+                          "(workbench classify --model M - < clip.wav)")
     bundle = tasks.load(args.model, args.device)               # loaded once for every file
-    files = data.media_files(args.paths)
-    show = lambda o: _show_classification(o, args, bundle.cfg)  # noqa: E731
-    if args.timeline:
-        cfg = timeline.TimelineConfig(window_s=args.window, hop_s=min(args.hop, args.window), gate=not args.no_gate,
-                                      skip_novel=not args.keep_novel)
-        outcomes = run_batch(files, lambda path: timeline.timeline(bundle, path, cfg), on_result=show)
-    else:
-        outcomes = classify.predict_files(bundle, files, on_result=show)   # the model runs on batches of files
+    with tempfile.TemporaryDirectory(prefix="workbench-") as tmp:
+        names: dict[Path, str] = {}                            # spooled file -> the name the user knows it by
+        if STDIN in map(str, args.paths):
+            names[media.spool(sys.stdin.buffer, Path(tmp) / "stdin")] = STDIN
+        files = data.media_files([next(iter(names)) if str(p) == STDIN else p for p in args.paths])
+        show = lambda o: _show_classification(o, args, bundle.cfg, names)  # noqa: E731
+        if args.timeline:
+            cfg = timeline.TimelineConfig(window_s=args.window, hop_s=min(args.hop, args.window),
+                                          gate=not args.no_gate, skip_novel=not args.keep_novel)
+            outcomes = run_batch(files, lambda path: timeline.timeline(bundle, path, cfg), on_result=show)
+        else:
+            outcomes = classify.predict_files(bundle, files, on_result=show)   # the model runs on batches of files
     return 0 if all(o.ok for o in outcomes) else 1
 
 
-def _show_classification(outcome, args: argparse.Namespace, cfg: classify.ClassifyConfig) -> None:
-    path = str(outcome.item)
+def _show_classification(outcome, args: argparse.Namespace, cfg: classify.ClassifyConfig,
+                         names: dict[Path, str]) -> None:
+    path = names.get(outcome.item, str(outcome.item))
     if not outcome.ok:
+        error = outcome.error.replace(str(outcome.item), STDIN_NAME, 1) if outcome.item in names else outcome.error
         if args.json:
-            _print_json({"path": path, "error": outcome.error})
-        print(f"{PROG}: error: {outcome.error}", file=sys.stderr)
+            _print_json({"path": path, "error": error})
+        print(f"{PROG}: error: {error}", file=sys.stderr)
     elif args.timeline:
         segments = [dataclasses.asdict(s) for s in outcome.value]
         if args.json:
@@ -416,7 +430,7 @@ def _show_classification(outcome, args: argparse.Namespace, cfg: classify.Classi
         else:
             print(f"{path}: {outcome.value.label}  " + "  ".join(f"{label} {p:.3f}" for label, p in top))
         if warning:
-            print(f"{PROG}: warning: {path}: {warning}", file=sys.stderr)
+            print(f"{PROG}: warning: {STDIN_NAME if outcome.item in names else path}: {warning}", file=sys.stderr)
 
 
 def _add_export(subparsers: argparse._SubParsersAction) -> None:

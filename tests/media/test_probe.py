@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
 
 from tests.media.conftest import AUDIO_DELAY_S, VFR_PTS_MS
 from workbench.errors import ConfigError, MediaLimitError
-from workbench.media import MediaLimits, probe
+from workbench.media import MediaLimits, probe, spool
 
 EXPECTED_CODECS = {
     "mp4": ("h264", "aac"), "webm": ("vp9", "opus"), "mkv": ("h264", "flac"), "mov": ("h264", "aac"),
@@ -105,3 +106,24 @@ def test_limits_from_env(containers, monkeypatch):
 def test_limits_validate():
     with pytest.raises(ConfigError):
         MediaLimits(max_duration_s=0)
+
+
+class _EndlessPipe(io.RawIOBase):
+    """A stream that never ends: a stuck or huge pipe."""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        buffer[:] = bytes(len(buffer))
+        return len(buffer)
+
+
+def test_spool_copies_a_pipe_into_a_file_the_readers_take_and_stops_past_the_size_limit(containers, tmp_path):
+    path = containers["mp4"]
+    copied = spool(io.BytesIO(path.read_bytes()), tmp_path / "piped")
+    assert copied.read_bytes() == path.read_bytes() and probe(copied).video is not None
+    copied = spool(io.BufferedReader(_EndlessPipe()), tmp_path / "endless", MediaLimits(max_file_bytes=5_000_000))
+    assert copied.stat().st_size == 5_000_001           # the limit plus one byte: enough for the readers to refuse it
+    with pytest.raises(MediaLimitError, match="WORKBENCH_MAX_FILE_BYTES"):
+        probe(copied, MediaLimits(max_file_bytes=5_000_000))

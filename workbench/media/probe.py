@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import BinaryIO
 
 import av
 
@@ -169,6 +170,23 @@ def check_file(path: str | Path, limits: MediaLimits) -> int:
                                     "bytes (set WORKBENCH_MAX_FILE_BYTES or pass "
                                     "limits=MediaLimits(max_file_bytes=...))")
     return stat.st_size
+
+
+def spool(stream: BinaryIO, path: str | Path, limits: MediaLimits | None = None) -> Path:
+    """Copy a stream that cannot seek (a pipe, standard input) into the file `path`, for the readers.
+
+    FFmpeg and libsndfile seek in most containers, so piped media is read through a file. At most one
+    byte more than `max_file_bytes` is copied: the readers' own checks then report an empty or too
+    large stream as they report such a file.
+    """
+    limits = limits if limits is not None else MediaLimits.from_env()
+    path = Path(path)
+    left = limits.max_file_bytes + 1
+    with open(path, "wb") as out:
+        while left > 0 and (chunk := stream.read(min(left, 1 << 20))):
+            out.write(chunk)
+            left -= len(chunk)
+    return path
 
 
 def open_media(path: str | Path, max_pixels: int | None = None) -> av.container.InputContainer:
