@@ -361,8 +361,8 @@ def _add_classify(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--hop", type=float, default=timeline.TimelineConfig.hop_s, help="timeline hop (s)")
     parser.add_argument("--no-gate", action="store_true", help="timeline: classify silence too")
     parser.add_argument("--keep-novel", action="store_true",
-                        help="timeline: keep segments that sound unlike the model's training clips (dropped by default "
-                             "when the model sets a novelty_threshold)")
+                        help="timeline: keep segments that sound unlike the model's training clips or hold no voiced "
+                             "sound (dropped by default when the model sets novelty_threshold or warn_no_voice)")
     parser.add_argument("--json", action="store_true", help="one JSON line per file")
     parser.set_defaults(handler=_cmd_classify)
 

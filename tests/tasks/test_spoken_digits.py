@@ -1,5 +1,6 @@
 """The shipped spoken-digit model (assets/models/spoken-digits) on the demo samples and real FSDD files."""
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -109,3 +110,29 @@ def test_the_timeline_drops_the_demo_videos_bounces_and_keeps_every_spoken_digit
     assert timeline(digits, SAMPLES / "bouncing_ball.mp4") == []
     words = timeline(digits, SAMPLES / "digits_sequence.wav")
     assert len(words) == 10 and all(s.novelty < 1.0 for s in words)
+
+
+def test_the_timeline_drops_knocks_between_words_that_hold_no_voice_and_keeps_every_word(digits, tmp_path):
+    knocks = make_other_sounds(tmp_path, kinds=("knocks",))["knocks"]
+    parts, spans, gap = [np.zeros(4000, np.float32)], [], np.zeros(6400, np.float32)
+    for digit, knock in zip(sorted(SAMPLES.glob("digit_*.wav")), knocks):     # a word, a knock, a word ...
+        for label, path in ((digit.name.split("_")[1], digit), (None, knock)):
+            clip, _ = soundfile.read(path, dtype="float32")
+            start_s = sum(map(len, parts)) / 8000
+            spans.append((label, start_s, start_s + len(clip) / 8000))
+            parts += [clip, gap]
+    soundfile.write(tmp_path / "knocks.wav", np.concatenate(parts), 8000)
+
+    def heard(bundle, cfg):      # the labels of the segments over each word or knock
+        segments = timeline(bundle, tmp_path / "knocks.wav", cfg)
+        return [(label, [s.label for s in segments if min(s.end_s, end) - max(s.start_s, start) > 0.05])
+                for label, start, end in spans]
+
+    novelty_only = dataclasses.replace(digits, cfg=dataclasses.replace(digits.cfg, warn_no_voice=False))
+    for bundle, cfg, most_knocks, least_knocks in ((digits, TimelineConfig(skip_novel=False), 10, 5),
+                                                   (novelty_only, TimelineConfig(), 10, 1),    # measured: 7, 1, 0
+                                                   (digits, TimelineConfig(), 0, 0)):
+        result = heard(bundle, cfg)
+        assert all(label in labels for label, labels in result if label is not None)
+        knocks_heard = sum(bool(labels) for label, labels in result if label is None)
+        assert least_knocks <= knocks_heard <= most_knocks

@@ -4,8 +4,9 @@ The file is read in chunks. An optional energy gate finds voiced regions (frames
 adaptive noise floor); each region no longer than `window_s` is classified whole, and longer
 regions (or the whole file, with the gate off) are covered by sliding windows whose labels are
 merged into segments `{start_s, end_s, label, confidence, novelty}`. Segments the model is unsure
-of, or (with a bundle that sets `novelty_threshold`) whose windows sound unlike its training clips, are
-dropped. Memory holds one chunk plus one window, whatever the file's length.
+of are dropped, and so are, with a bundle that sets them, those whose windows sound unlike its training
+clips (`novelty_threshold`) or hold no voiced sound (`warn_no_voice`, as `classify.voice_warning` judges
+a clip: no pitch in any window, at a novelty over `classify.VOICELESS_NOVELTY`). Memory holds one chunk plus one window, whatever the file's length.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import torch
 from workbench.errors import ConfigError
 from workbench.features import frame_energy_db
 from workbench.media import stream_audio
-from workbench.tasks.classify import LoadedBundle, probabilities_and_novelty
+from workbench.tasks.classify import LoadedBundle, probabilities_and_novelty, voice_warning
 
 FRAME_S = 0.01          # energy frames of 10 ms
 
@@ -36,7 +37,8 @@ class TimelineConfig:
     min_voiced_s: float = 0.08      # shorter regions are ignored
     pad_s: float = 0.05             # context kept on each side of a region
     min_confidence: float = 0.5     # segments less confident than this are dropped
-    skip_novel: bool = True         # drop segments more novel than the bundle's novelty_threshold (if it sets one)
+    skip_novel: bool = True         # drop segments more novel than the bundle's novelty_threshold, or voiceless
+                                    # (if it sets novelty_threshold or warn_no_voice)
     chunk_s: float = 10.0           # streaming read size
 
     def __post_init__(self) -> None:
@@ -57,7 +59,7 @@ class Segment:
     novelty: float | None = None    # its windows' mean novelty (`models.novelty`); None: the bundle has no stats
 
 
-Window = tuple[int, int, np.ndarray, float | None]     # first and end sample, probabilities, novelty
+Window = tuple[int, int, np.ndarray, float | None, bool]   # first and end sample, probabilities, novelty, voiceless
 
 
 class _NoiseFloor:
@@ -73,8 +75,10 @@ class _NoiseFloor:
         return float(self.edges[int(np.searchsorted(cumulative, 0.1))])
 
 
-def _merge(windows: list[Window], start: int, end: int, labels: list[str], sample_rate: int) -> list[Segment]:
-    """Consecutive windows with the same label become one segment; boundaries fall between window centres."""
+def _merge(windows: list[Window], start: int, end: int, labels: list[str],
+           sample_rate: int) -> list[tuple[Segment, bool]]:
+    """Consecutive windows with the same label become one segment; boundaries fall between window centres.
+    Each segment comes with whether every one of its windows was voiceless."""
     groups: list[list[Window]] = []
     for window in windows:
         if groups and int(groups[-1][-1][2].argmax()) == int(window[2].argmax()):
@@ -88,8 +92,8 @@ def _merge(windows: list[Window], start: int, end: int, labels: list[str], sampl
         probs = np.stack([w[2] for w in group])
         label_id = int(probs.mean(0).argmax())
         novelty = None if group[0][3] is None else float(np.mean([w[3] for w in group]))
-        segments.append(Segment(seg_start / sample_rate, seg_end / sample_rate, labels[label_id],
-                                float(probs[:, label_id].mean()), novelty))
+        segments.append((Segment(seg_start / sample_rate, seg_end / sample_rate, labels[label_id],
+                                 float(probs[:, label_id].mean()), novelty), all(w[4] for w in group)))
     return segments
 
 
@@ -115,7 +119,9 @@ class _Tracker:
     def _classify(self, start: int, end: int) -> Window:
         clip = torch.from_numpy(np.ascontiguousarray(self.buf[start - self.buf_start:end - self.buf_start]))
         probs, novelty = probabilities_and_novelty(self.bundle, [clip])
-        return start, end, probs[0].numpy(), None if novelty is None else float(novelty[0])
+        score = None if novelty is None else float(novelty[0])
+        voiceless = self.cfg.skip_novel and voice_warning(self.bundle.cfg, clip, score) is not None
+        return start, end, probs[0].numpy(), score, voiceless
 
     def feed(self, chunk: np.ndarray) -> None:
         """Append a chunk, gate its frames, classify the windows it completes, forget what is no longer needed."""
@@ -164,7 +170,8 @@ class _Tracker:
             last = max(start, region_end - self.window)
             self.windows.append(self._classify(last, region_end))
         merged = _merge(self.windows, start, region_end, self.bundle.labels, self.sample_rate)
-        self.segments += [s for s in merged if s.confidence >= self.cfg.min_confidence and not self._novel(s)]
+        self.segments += [s for s, voiceless in merged
+                          if s.confidence >= self.cfg.min_confidence and not voiceless and not self._novel(s)]
 
     def _novel(self, segment: Segment) -> bool:
         threshold = self.bundle.cfg.novelty_threshold
