@@ -75,7 +75,8 @@ LIMITS = """## Limits
   training clips', `models.novelty`) passes 2.5, or they hold no pitch at all. To models that never
   heard the speaker (`python -m recipes.digit_novelty`, five held-out speakers, two seeds) that warns
   on 84% of beeps, 67% of music and 95% of knocks, and falsely on 0.4% of the new
-  speaker's digits. Other words mostly get no warning (16% warned) and a digit's label."""
+  speaker's digits. Other words mostly get no warning (16% warned) and a digit's label. The timeline
+  drops the segments these two warnings would flag (`--keep-novel` keeps them)."""
 
 
 # An eager-silence-trimmer augmentation (`AugmentConfig.trim_prob`): FSDD's recordings are cut
