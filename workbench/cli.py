@@ -445,7 +445,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
     bundle = tasks.load(args.model, "cpu")
     out = args.out or bundle.path / ("model.onnx" if args.format == "onnx" else "model.pt")
     classify.export(bundle, args.format, out)
-    print(f"wrote {out}: spectrogram ({bundle.cfg.features.num_bins} bins, frames) -> logits ({len(bundle.labels)} labels)")
+    per = "steps, " if bundle.cfg.model.head == "frames" else ""      # the many-to-many head: a distribution per step
+    print(f"wrote {out}: spectrogram ({bundle.cfg.features.num_bins} bins, frames) -> logits ({per}{len(bundle.labels)} labels)")
     return 0
 
 

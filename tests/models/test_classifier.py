@@ -134,3 +134,17 @@ def test_logits_and_embedding_give_forwards_logits_and_a_padding_free_embedding(
     alone_logits, alone = model.logits_and_embedding(short, None)
     torch.testing.assert_close(embedding[:1], alone, atol=1e-5, rtol=1e-4)
     torch.testing.assert_close(logits[:1], alone_logits, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("head", HEADS)
+def test_clip_logits_are_one_distribution_per_clip_for_every_head(head):
+    model = _model(head)
+    spec, lengths = torch.randn(2, 40, 80), torch.tensor([80, 50])
+    clip = model.clip_logits(spec, lengths)
+    assert clip.shape == (2, 5)
+    if head == "frames":       # the mean of the valid steps' logits: what a frames head learns clip labels through
+        steps, valid = model(spec, lengths), model.step_lengths(lengths)
+        expected = torch.stack([steps[i, :valid[i]].mean(0) for i in range(2)])
+        torch.testing.assert_close(clip, expected, atol=1e-5, rtol=1e-4)
+    else:
+        torch.testing.assert_close(clip, model(spec, lengths))

@@ -62,3 +62,14 @@ def tone_run(tone_data, tmp_path_factory):
     examples = find_examples(tone_data / "manifest.csv")
     run_dir = tmp_path_factory.mktemp("runs") / "tones"
     return classify.train(tiny_config(), examples, run_dir, torch.device("cpu"), test_groups=["dee"])
+
+
+@pytest.fixture(scope="session")
+def frames_run(tone_data, tmp_path_factory):
+    """The same, with the many-to-many "frames" head (a label per step), learning from the clip labels."""
+    torch.set_num_threads(1)
+    cfg = tiny_config()
+    cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, head="frames"))
+    examples = find_examples(tone_data / "manifest.csv")
+    run_dir = tmp_path_factory.mktemp("runs") / "tones-frames"
+    return classify.train(cfg, examples, run_dir, torch.device("cpu"), test_groups=["dee"])

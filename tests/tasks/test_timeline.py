@@ -71,3 +71,22 @@ def test_cli_timeline_prints_one_json_line_per_file(tone_run, long_file, capsys)
     record = json.loads(lines[0])
     assert [s["label"] for s in record["segments"]] == SEQUENCE
     assert set(record["segments"][0]) == {"start_s", "end_s", "label", "confidence", "novelty"}
+
+
+def test_a_frames_head_model_learns_from_clip_labels_and_labels_every_step_of_the_timeline(frames_run, long_file,
+                                                                                          tmp_path):
+    bundle = tasks.load(frames_run.bundle_dir)
+    assert frames_run.test.accuracy >= 0.9            # one label per clip: the mean of its steps'
+    path, truth = long_file
+    segments = timeline(bundle, path)
+    assert [s.label for s in segments] == SEQUENCE
+    for seg, (start, end, _) in zip(segments, truth):
+        assert abs(seg.start_s - start) < 0.1 and abs(seg.end_s - end) < 0.1
+
+    # tones back to back, no silence between them: the steps' labels find where one ends and the next starts
+    run = [("low", 1.0), ("high", 0.8), ("mid", 1.2)]
+    soundfile.write(tmp_path / "run.wav", np.concatenate([tone(TONES_HZ[label], s, seed=7) for label, s in run]),
+                    SAMPLE_RATE)
+    segments = timeline(bundle, tmp_path / "run.wav", TimelineConfig(gate=False, window_s=2.0))
+    assert [s.label for s in segments] == [label for label, _ in run]
+    assert segments[0].end_s == pytest.approx(1.0, abs=0.15) and segments[1].end_s == pytest.approx(1.8, abs=0.15)

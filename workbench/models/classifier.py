@@ -55,11 +55,16 @@ class AudioClassifier(nn.Module):
         _, seq, final, steps = self._sequences(spec, lengths)
         return self.head(seq, final, steps)
 
+    def clip_logits(self, spec: Tensor, lengths: Tensor | None = None) -> Tensor:
+        """One label distribution per clip (B, num_classes) whatever the head: `forward`'s for a many-to-one
+        head; for the frames head, the mean of its steps' logits (the head is linear, so it is the logits
+        of the steps' mean vector). A frames head learns from clip labels through this mean."""
+        return self.logits_and_embedding(spec, lengths)[0]
+
     def logits_and_embedding(self, spec: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        """Many-to-one logits (B, num_classes), as `forward` gives them, and an embedding (B, H*dirs + D) of
-        what the network heard: the vector its head classifies (the frames head: the mean of its steps)
-        beside the encoder's output averaged over time. `models.novelty` measures how far it lies from the
-        training clips'. The frames head's logits are those of that mean."""
+        """`clip_logits` (B, num_classes) and an embedding (B, H*dirs + D) of what the network heard: the
+        vector its head classifies (the frames head: the mean of its steps) beside the encoder's output
+        averaged over time. `models.novelty` measures how far it lies from the training clips'."""
         x, seq, final, steps = self._sequences(spec, lengths)
         pooled = self.head.pool(seq, final, steps) if isinstance(self.head, PoolingHead) else masked_mean(seq, steps)
         return self.head.out(pooled), torch.cat([pooled, masked_mean(x, steps)], dim=1)   # (B, H*dirs + D)

@@ -111,10 +111,18 @@ class Classifier(nn.Module):
         return self.frontend(waveforms, lengths), num_frames(lengths, self.cfg.features)
 
     def forward(self, waveforms: Tensor, lengths: Tensor | None = None) -> Tensor:
-        """(B, samples) mono at cfg.features.sample_rate, (B,) -> logits (B, num_classes).
+        """(B, samples) mono at cfg.features.sample_rate, (B,) -> logits (B, num_classes), one distribution
+        per clip whatever the head (`AudioClassifier.clip_logits`).
 
         `lengths=None`: every clip fills the batch (no masks, no packing)."""
         return self._run("forward", waveforms, lengths)
+
+    def step_logits(self, waveforms: Tensor) -> Tensor:
+        """(B, samples) unpadded -> the frames head's logits per step (B, n_steps, num_classes), a step
+        being `step_s(cfg)` seconds of audio; eager, as the timeline calls it once per window."""
+        if self.cfg.model.head != "frames":
+            raise ConfigError(f"step_logits needs the many-to-many 'frames' head, not {self.cfg.model.head!r}")
+        return self.net(self.frontend(waveforms), None)
 
     def logits_and_embedding(self, waveforms: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """`forward`'s logits (B, num_classes) and the network's embedding (B, D) of each clip
@@ -125,13 +133,14 @@ class Classifier(nn.Module):
         """The network's `method` on waveforms: eager when padded, else through the CPU trace when there is one."""
         if lengths is not None and not torch.jit.is_tracing() and bool((lengths == waveforms.shape[-1]).all()):
             lengths = None                      # nothing padded: a long file, one clip, equal-length clips
+        net_method = getattr(self.net, "clip_logits" if method == "forward" else method)
         if lengths is not None:
-            return getattr(self.net, method)(*self.features(waveforms, lengths))
+            return net_method(*self.features(waveforms, lengths))
         if self._traced is not None and not self.training and waveforms.device.type == "cpu" and not torch.jit.is_tracing():
             # the plain interpreter, without the profiling executor: no warm-up calls, no re-specialising per length
             with torch.jit.optimized_execution(False):
                 return getattr(self._traced, method)(waveforms)
-        return getattr(self.net, method)(self.frontend(waveforms), None)
+        return net_method(self.frontend(waveforms), None)
 
     def trace_for_cpu(self) -> None:
         """Inference only: from now on, unpadded batches on the CPU in eval mode run through a TorchScript
@@ -201,7 +210,7 @@ def loss(model: Classifier, batch: AudioBatch, augment: AugmentConfig | None = N
             if mixed is not None:
                 spec, frames = mixed[0], mixed[1]
         spec = spec_augment(spec, frames, augment, gen)
-    logits, labels, smoothing = model.net(spec, frames), batch.label_ids, model.cfg.label_smoothing
+    logits, labels, smoothing = model.net.clip_logits(spec, frames), batch.label_ids, model.cfg.label_smoothing
     if mixed is None:
         return F.cross_entropy(logits, labels, label_smoothing=smoothing)
     partner, weight = mixed[2].to(labels.device), mixed[3].to(logits.device)
@@ -703,7 +712,8 @@ def model_card(cfg: ClassifyConfig, labels: list[str], metrics: dict, notes: str
 
 
 def export(bundle: LoadedBundle, fmt: str, out: str | Path) -> Path:
-    """Export the network (spectrogram (B, num_bins, n_frames) -> logits (B, num_classes)) to ONNX or TorchScript.
+    """Export the network (spectrogram (B, num_bins, n_frames) -> logits (B, num_classes), or with the frames head
+    (B, n_steps, num_classes)) to ONNX or TorchScript.
 
     The feature front end stays outside the file: compute `bundle.cfg.features` spectrograms first
     (its config is in the bundle's config.json). Batch size and frame count are dynamic.

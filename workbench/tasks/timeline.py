@@ -2,7 +2,9 @@
 
 The file is read in chunks. An optional energy gate finds voiced regions (frames louder than an
 adaptive noise floor); each region no longer than `window_s` is classified whole, and longer
-regions (or the whole file, with the gate off) are covered by sliding windows whose labels are
+regions (or the whole file, with the gate off) are covered by sliding windows. A bundle with the
+many-to-many "frames" head labels every step of a window instead (`Classifier.step_logits`; its
+windows then follow each other without overlap). Consecutive windows or steps of one label are
 merged into segments `{start_s, end_s, label, confidence, novelty}`. Segments the model is unsure
 of are dropped, and so are, with a bundle that sets them, those whose windows sound unlike its training
 clips (`novelty_threshold`) or hold no voiced sound (`warn_no_voice`, as `classify.voice_warning` judges
@@ -105,7 +107,9 @@ class _Tracker:
         self.sample_rate = bundle.cfg.features.sample_rate
         self.frame = max(1, round(FRAME_S * self.sample_rate))
         self.window = round(cfg.window_s * self.sample_rate)
-        self.hop = max(1, round(cfg.hop_s * self.sample_rate))
+        self.steps = bundle.cfg.model.head == "frames"     # a label per step, not per window
+        self.hop = self.window if self.steps else max(1, round(cfg.hop_s * self.sample_rate))
+        self.step = bundle.cfg.features.hop_length * bundle.cfg.model.encoder.time_stride   # samples per step
         self.pad = round(cfg.pad_s * self.sample_rate)
         self.buf, self.buf_start = np.zeros(0, np.float32), 0
         self.region: int | None = None         # first sample of the open region
@@ -116,12 +120,21 @@ class _Tracker:
         self.floor = _NoiseFloor()
         self.next_frame = 0                    # first sample of the next energy frame to look at
 
-    def _classify(self, start: int, end: int) -> Window:
+    def _classify(self, start: int, end: int) -> list[Window]:
+        """One window over samples [start, end), or with the frames head one per step of it."""
         clip = torch.from_numpy(np.ascontiguousarray(self.buf[start - self.buf_start:end - self.buf_start]))
         probs, novelty = probabilities_and_novelty(self.bundle, [clip])
         score = None if novelty is None else float(novelty[0])
         voiceless = self.cfg.skip_novel and voice_warning(self.bundle.cfg, clip, score) is not None
-        return start, end, probs[0].numpy(), score, voiceless
+        if not self.steps:
+            return [(start, end, probs[0].numpy(), score, voiceless)]
+        with torch.inference_mode():
+            logits = self.bundle.model.step_logits(clip[None].to(self.bundle.device))[0]   # (n_steps, num_classes)
+        step_probs = torch.softmax(logits.float(), dim=-1).cpu().numpy()
+        if len(step_probs) == 0:                                  # shorter than one step: the clip's label
+            return [(start, end, probs[0].numpy(), score, voiceless)]
+        bounds = [start + i * self.step for i in range(len(step_probs))] + [end]
+        return [(bounds[i], max(bounds[i] + 1, bounds[i + 1]), p, score, voiceless) for i, p in enumerate(step_probs)]
 
     def feed(self, chunk: np.ndarray) -> None:
         """Append a chunk, gate its frames, classify the windows it completes, forget what is no longer needed."""
@@ -153,7 +166,7 @@ class _Tracker:
             self.close(min(end, self.last_active + self.pad))
             return
         while self.region is not None and end >= self.next_window + self.window:
-            self.windows.append(self._classify(self.next_window, self.next_window + self.window))
+            self.windows += self._classify(self.next_window, self.next_window + self.window)
             self.next_window += self.hop
 
     def close(self, region_end: int) -> None:
@@ -165,10 +178,10 @@ class _Tracker:
         if self.last_active - self.first_active < self.cfg.min_voiced_s * self.sample_rate:
             return
         if not self.windows:
-            self.windows = [self._classify(start, region_end)]
+            self.windows = self._classify(start, region_end)
         elif self.windows[-1][1] < region_end:
-            last = max(start, region_end - self.window)
-            self.windows.append(self._classify(last, region_end))
+            last = self.windows[-1][1] if self.steps else max(start, region_end - self.window)
+            self.windows += self._classify(last, region_end)
         merged = _merge(self.windows, start, region_end, self.bundle.labels, self.sample_rate)
         self.segments += [s for s, voiceless in merged
                           if s.confidence >= self.cfg.min_confidence and not voiceless and not self._novel(s)]
