@@ -59,7 +59,10 @@ class AudioClassifier(nn.Module):
         """One label distribution per clip (B, num_classes) whatever the head: `forward`'s for a many-to-one
         head; for the frames head, the mean of its steps' logits (the head is linear, so it is the logits
         of the steps' mean vector). A frames head learns from clip labels through this mean."""
-        return self.logits_and_embedding(spec, lengths)[0]
+        if isinstance(self.head, PoolingHead):
+            return self(spec, lengths)
+        _, seq, _, steps = self._sequences(spec, lengths)
+        return self.head.out(masked_mean(seq, steps))
 
     def logits_and_embedding(self, spec: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """`clip_logits` (B, num_classes) and an embedding (B, H*dirs + D) of what the network heard: the
