@@ -62,6 +62,8 @@ def test_silence_gives_no_segments(tone_run, tmp_path):
 def test_bad_timeline_config_is_an_error():
     with pytest.raises(ConfigError):
         TimelineConfig(window_s=0.5, hop_s=1.0)
+    with pytest.raises(ConfigError, match="smooth_steps"):
+        TimelineConfig(smooth_steps=2)
 
 
 def test_cli_timeline_prints_one_json_line_per_file(tone_run, long_file, capsys):

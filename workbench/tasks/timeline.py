@@ -39,6 +39,7 @@ class TimelineConfig:
     min_voiced_s: float = 0.08      # shorter regions are ignored
     pad_s: float = 0.05             # context kept on each side of a region
     min_confidence: float = 0.5     # segments less confident than this are dropped
+    smooth_steps: int = 3           # frames head: average each step's probabilities with its neighbours' (odd count)
     skip_novel: bool = True         # drop segments more novel than the bundle's novelty_threshold, or voiceless
                                     # (if it sets novelty_threshold or warn_no_voice)
     chunk_s: float = 10.0           # streaming read size
@@ -48,6 +49,8 @@ class TimelineConfig:
             raise ConfigError(f"window_s={self.window_s} must be positive")
         if not 0 < self.hop_s <= self.window_s:
             raise ConfigError(f"hop_s={self.hop_s} must be in (0, window_s={self.window_s}]")
+        if self.smooth_steps < 1 or self.smooth_steps % 2 == 0:
+            raise ConfigError(f"smooth_steps={self.smooth_steps} must be an odd number of steps, 1 for none")
         if self.chunk_s <= 0 or self.min_gap_s < 0 or self.pad_s < 0:
             raise ConfigError("chunk_s must be positive; min_gap_s and pad_s must not be negative")
 
@@ -97,6 +100,17 @@ def _merge(windows: list[Window], start: int, end: int, labels: list[str],
         segments.append((Segment(seg_start / sample_rate, seg_end / sample_rate, labels[label_id],
                                  float(probs[:, label_id].mean()), novelty), all(w[4] for w in group)))
     return segments
+
+
+def _smooth(windows: list[Window], width: int) -> list[Window]:
+    """Each step's probabilities averaged over `width` steps centred on it (fewer at the region's ends)."""
+    probs = np.stack([w[2] for w in windows])                                # (n_steps, num_classes)
+    sums = np.concatenate([np.zeros((1, probs.shape[1])), np.cumsum(probs, axis=0)])
+    half = width // 2
+    first = np.maximum(np.arange(len(probs)) - half, 0)
+    last = np.minimum(np.arange(len(probs)) + half + 1, len(probs))
+    mean = (sums[last] - sums[first]) / (last - first)[:, None]
+    return [(w[0], w[1], mean[i], w[3], w[4]) for i, w in enumerate(windows)]
 
 
 class _Tracker:
@@ -182,6 +196,8 @@ class _Tracker:
         elif self.windows[-1][1] < region_end:
             last = self.windows[-1][1] if self.steps else max(start, region_end - self.window)
             self.windows += self._classify(last, region_end)
+        if self.steps and self.cfg.smooth_steps > 1:       # one step's label flickering inside a word
+            self.windows = _smooth(self.windows, self.cfg.smooth_steps)
         merged = _merge(self.windows, start, region_end, self.bundle.labels, self.sample_rate)
         self.segments += [s for s, voiceless in merged
                           if s.confidence >= self.cfg.min_confidence and not voiceless and not self._novel(s)]
