@@ -118,8 +118,8 @@ class Classifier(nn.Module):
         return self._run("forward", waveforms, lengths)
 
     def step_logits(self, waveforms: Tensor) -> Tensor:
-        """(B, samples) unpadded -> the frames head's logits per step (B, n_steps, num_classes), a step
-        being `step_s(cfg)` seconds of audio; eager, as the timeline calls it once per window."""
+        """(B, samples) unpadded -> the frames head's logits per step (B, n_steps, num_classes), a step being
+        features.hop_length * model.encoder.time_stride samples; eager, as the timeline calls it once per window."""
         if self.cfg.model.head != "frames":
             raise ConfigError(f"step_logits needs the many-to-many 'frames' head, not {self.cfg.model.head!r}")
         return self.net(self.frontend(waveforms), None)

@@ -8,7 +8,8 @@ windows then follow each other without overlap). Consecutive windows or steps of
 merged into segments `{start_s, end_s, label, confidence, novelty}`. Segments the model is unsure
 of are dropped, and so are, with a bundle that sets them, those whose windows sound unlike its training
 clips (`novelty_threshold`) or hold no voiced sound (`warn_no_voice`, as `classify.voice_warning` judges
-a clip: no pitch in any window, at a novelty over `classify.VOICELESS_NOVELTY`). Memory holds one chunk plus one window, whatever the file's length.
+a clip: no pitch in any window, at a novelty over `classify.VOICELESS_NOVELTY`). Memory holds one chunk
+plus one window, whatever the file's length.
 """
 
 from __future__ import annotations
