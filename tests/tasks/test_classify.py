@@ -394,3 +394,21 @@ def test_a_trained_bundle_scores_novelty_and_a_damaged_or_missing_stats_file_is_
         tasks.load(bundle_dir)
     (bundle_dir / classify.NOVELTY_FILE).unlink()
     assert classify.predict(tasks.load(bundle_dir), clip).novelty is None
+
+
+@pytest.mark.parametrize("fmt", ["onnx", "torchscript"])
+def test_a_frames_head_exports_its_logits_per_step_and_they_match_pytorch(frames_run, tmp_path, fmt):
+    bundle = tasks.load(frames_run.bundle_dir)
+    out = classify.export(bundle, fmt, tmp_path / f"model.{fmt}")
+    if fmt == "onnx":
+        import onnxruntime
+
+        session = onnxruntime.InferenceSession(str(out))
+        run = lambda x: torch.from_numpy(session.run(None, {"spectrogram": x.numpy()})[0])   # noqa: E731
+    else:
+        run = torch.jit.load(str(out))
+    for batch in (torch.randn(2, bundle.cfg.features.num_bins, 101), torch.randn(1, bundle.cfg.features.num_bins, 260)):
+        with torch.no_grad():
+            expected = bundle.model.net(batch)                     # (B, n_steps, num_classes)
+        assert expected.shape == (batch.shape[0], batch.shape[-1] // bundle.cfg.model.encoder.time_stride, 3)
+        torch.testing.assert_close(run(batch), expected, atol=1e-4, rtol=1e-4)
