@@ -356,7 +356,8 @@ def _add_classify(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("paths", nargs="+", type=Path,
                         help="files or folders of any audio/video format; - reads one file from standard input")
     parser.add_argument("--top-k", type=_positive_int, default=3, help="how many labels to show (default: %(default)s)")
-    parser.add_argument("--timeline", action="store_true", help="segment long files with sliding windows (a frames-head model: a label per step)")
+    parser.add_argument("--timeline", action="store_true",
+                        help="segment long files with sliding windows (a frames-head model: a label per step)")
     parser.add_argument("--window", type=float, default=timeline.TimelineConfig.window_s, help="timeline window (s)")
     parser.add_argument("--hop", type=float, default=timeline.TimelineConfig.hop_s, help="timeline hop (s)")
     parser.add_argument("--no-gate", action="store_true", help="timeline: classify silence too")
