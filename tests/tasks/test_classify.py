@@ -126,6 +126,28 @@ def test_predict_files_batches_the_model_and_gives_predict_results_in_order(tone
         assert outcome.value.novelty == pytest.approx(alone.novelty, rel=1e-3, abs=1e-3)   # padding changes neither
 
 
+def test_a_clip_the_model_fails_on_costs_only_its_own_label_and_a_very_short_clip_is_labelled(tone_run, tmp_path,
+                                                                                               monkeypatch):
+    bundle = tasks.load(tone_run.bundle_dir)
+    paths = [tmp_path / f"{name}.wav" for name in ("a", "tiny", "b", "odd")]
+    for path, seconds in zip(paths, (0.5, 0.004, 0.6, 0.7)):                # 4 ms: fewer frames than the poolings need
+        soundfile.write(path, tone(300.0, seconds, 8000), 8000)
+    assert bundle.model.min_samples() > 0.004 * SAMPLE_RATE
+    real = classify._probabilities_and_novelty
+    odd_length = len(classify.prepare(torch.from_numpy(tone(300.0, 0.7, 8000)), bundle.cfg).squeeze())
+
+    def fails_on_odd(b, clips):          # stands in for a bug the model has with one clip, whatever it is
+        if any(len(c) == odd_length for c in clips):
+            raise RuntimeError("cannot take this one")
+        return real(b, clips)
+
+    monkeypatch.setattr(classify, "_probabilities_and_novelty", fails_on_odd)
+    outcomes = classify.predict_files(bundle, paths, batch_size=4)
+    assert [o.ok for o in outcomes] == [True, True, True, False]           # all four were in one batch
+    assert outcomes[0].value.label == outcomes[2].value.label == "low" and outcomes[1].value.label in bundle.labels
+    assert str(paths[3]) in outcomes[3].error and "cannot take this one" in outcomes[3].error
+
+
 def test_predict_files_rejects_an_empty_batch_size(tone_run):
     with pytest.raises(ConfigError, match="batch_size"):
         classify.predict_files(tasks.load(tone_run.bundle_dir), [], batch_size=0)

@@ -108,7 +108,21 @@ class Classifier(nn.Module):
 
     def features(self, waveforms: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
         """(B, samples), (B,) -> spectrograms (B, num_bins, n_frames), frame lengths (B,)."""
+        waveforms, lengths = self._pad_short(waveforms, lengths)
         return self.frontend(waveforms, lengths), num_frames(lengths, self.cfg.features)
+
+    def min_samples(self) -> int:
+        """The fewest samples the network takes: enough frames for one step through all its time poolings
+        (70 ms for the shipped spoken-digit model). Shorter clips are padded with silence up to it."""
+        f = self.cfg.features
+        return (self.cfg.model.encoder.time_stride - 1) * f.hop_length + (0 if f.center else f.n_fft)
+
+    def _pad_short(self, waveforms: Tensor, lengths: Tensor | None) -> tuple[Tensor, Tensor | None]:
+        """(B, samples), (B,) with every clip at least `min_samples` long: silence after the shorter ones."""
+        need = self.min_samples()
+        if waveforms.shape[-1] < need:
+            waveforms = F.pad(waveforms, (0, need - waveforms.shape[-1]))
+        return waveforms, None if lengths is None else lengths.clamp(min=need)
 
     def forward(self, waveforms: Tensor, lengths: Tensor | None = None) -> Tensor:
         """(B, samples) mono at cfg.features.sample_rate, (B,) -> logits (B, num_classes), one distribution
@@ -122,7 +136,7 @@ class Classifier(nn.Module):
         features.hop_length * model.encoder.time_stride samples; eager, as the timeline calls it once per window."""
         if self.cfg.model.head != "frames":
             raise ConfigError(f"step_logits needs the many-to-many 'frames' head, not {self.cfg.model.head!r}")
-        return self.net(self.frontend(waveforms), None)
+        return self.net(self.frontend(self._pad_short(waveforms, None)[0]), None)
 
     def logits_and_embedding(self, waveforms: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """`forward`'s logits (B, num_classes) and the network's embedding (B, D) of each clip
@@ -131,6 +145,7 @@ class Classifier(nn.Module):
 
     def _run(self, method: str, waveforms: Tensor, lengths: Tensor | None):
         """The network's `method` on waveforms: eager when padded, else through the CPU trace when there is one."""
+        waveforms, lengths = self._pad_short(waveforms, lengths)
         if lengths is not None and not torch.jit.is_tracing() and bool((lengths == waveforms.shape[-1]).all()):
             lengths = None                      # nothing padded: a long file, one clip, equal-length clips
         net_method = getattr(self.net, "clip_logits" if method == "forward" else method)
@@ -447,9 +462,15 @@ def predict_files(bundle: LoadedBundle, paths: Iterable[str | Path], batch_size:
 
     def flush() -> None:
         clips = [o for o in pending if o.ok]
-        ready = iter(_classifications(bundle, [o.item for o in clips], [o.value for o in clips]) if clips else [])
+        try:
+            values = _classifications(bundle, [o.item for o in clips], [o.value for o in clips]) if clips else []
+            ready = iter([Outcome(o.item, value) for o, value in zip(clips, values)])
+        except Exception:  # noqa: BLE001 -- a clip the model cannot take must not cost the batch's others their labels
+            logger.debug("a batch of %d clips failed; running them one at a time", len(clips), exc_info=True)
+            audio = {o.item: o.value for o in clips}
+            ready = iter(run_batch([o.item for o in clips], lambda p: _classifications(bundle, [p], [audio[p]])[0]))
         for o in pending:
-            done = Outcome(o.item, next(ready)) if o.ok else o
+            done = next(ready) if o.ok else o
             outcomes.append(done)
             if on_result is not None:
                 on_result(done)

@@ -148,8 +148,9 @@ class _Tracker:
         step_probs = torch.softmax(logits.float(), dim=-1).cpu().numpy()
         if len(step_probs) == 0:                                  # shorter than one step: the clip's label
             return [(start, end, probs[0].numpy(), score, voiceless)]
-        bounds = [start + i * self.step for i in range(len(step_probs))] + [end]
-        return [(bounds[i], max(bounds[i] + 1, bounds[i + 1]), p, score, voiceless) for i, p in enumerate(step_probs)]
+        num_steps = min(len(step_probs), -(-(end - start) // self.step))  # not the silence a short clip is padded with
+        bounds = [start + i * self.step for i in range(num_steps)] + [end]
+        return [(bounds[i], bounds[i + 1], step_probs[i], score, voiceless) for i in range(num_steps)]
 
     def feed(self, chunk: np.ndarray) -> None:
         """Append a chunk, gate its frames, classify the windows it completes, forget what is no longer needed."""
