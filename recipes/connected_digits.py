@@ -1,0 +1,89 @@
+"""Connected digits: how well a timeline finds words spoken with no pause between them.
+
+    python -m recipes.connected_digits SWEEP [SWEEP ...] --data PATH/TO/fsdd --speakers theo,nicolas [--json]
+
+For each held-out speaker, 60 recordings are made of 3 or 4 of that speaker's FSDD words spliced end to
+end (each word at the same peak level, 0.3 s of silence at the start and end, noise at -60 dBFS), and
+each `recipes.digit_sweep` run's fold model for that speaker (trained without them) makes a timeline of
+each. A word counts as found when a segment with its label covers the word's midpoint. The gate finds
+no silence between the words, so a sliding-window model labels the run of words as one or two segments
+and a model with the many-to-many "frames" head (a label per step) is the one that can split them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile
+
+from workbench.data import Example, find_examples
+from workbench.media import load_audio
+from workbench.tasks import classify
+from workbench.tasks.timeline import Segment, TimelineConfig, timeline
+
+SAMPLE_RATE = 8000
+
+
+@dataclass(frozen=True)
+class Sequence:
+    waveform: np.ndarray                     # (samples,) at SAMPLE_RATE
+    words: list[tuple[str, float, float]]    # label, start_s, end_s
+
+
+def make_sequences(examples: list[Example], count: int = 60, seed: int = 0) -> list[Sequence]:
+    """`count` recordings of 3 or 4 of these examples' words each, spliced with no pause between them."""
+    rng = np.random.default_rng(seed)
+    edge = np.zeros(int(0.3 * SAMPLE_RATE), np.float32)
+    sequences = []
+    for _ in range(count):
+        parts, words, at = [edge], [], len(edge)
+        for i in rng.choice(len(examples), int(rng.integers(3, 5)), replace=False):
+            word = load_audio(examples[i].path, sample_rate=SAMPLE_RATE, mono=True).waveform[0].numpy()
+            word = 0.5 * word / (np.abs(word).max() + 1e-9)
+            words.append((examples[i].label, at / SAMPLE_RATE, (at + len(word)) / SAMPLE_RATE))
+            parts.append(word)
+            at += len(word)
+        waveform = np.concatenate(parts + [edge])
+        sequences.append(Sequence(waveform + rng.normal(0, 1e-3, len(waveform)).astype(np.float32), words))
+    return sequences
+
+
+def words_found(segments: list[Segment], words: list[tuple[str, float, float]]) -> int:
+    """How many words a segment with the word's label covers at the word's midpoint."""
+    return sum(any(s.start_s <= (start + end) / 2 <= s.end_s and s.label == label for s in segments)
+               for label, start, end in words)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("sweeps", nargs="+", help="recipes.digit_sweep run names under --runs")
+    parser.add_argument("--data", required=True, help="FSDD folder (holding recordings/) or the recordings folder")
+    parser.add_argument("--runs", default="runs/digit-sweep")
+    parser.add_argument("--speakers", default="theo,nicolas")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    examples = find_examples(args.data)
+    with tempfile.TemporaryDirectory() as tmp:
+        for speaker in args.speakers.split(","):
+            sequences = make_sequences([e for e in examples if e.group == speaker])
+            paths = [Path(tmp) / f"{speaker}_{i:02d}.wav" for i in range(len(sequences))]
+            for path, sequence in zip(paths, sequences):     # the timeline reads files, as a user's would be
+                soundfile.write(path, sequence.waveform, SAMPLE_RATE)
+            total = sum(len(s.words) for s in sequences)
+            for sweep in args.sweeps:
+                bundle = classify.load(Path(args.runs) / sweep / speaker / "model")
+                found = sum(words_found(timeline(bundle, path, TimelineConfig()), s.words)
+                            for path, s in zip(paths, sequences))
+                row = {"speaker": speaker, "sweep": sweep, "head": bundle.cfg.model.head, "found": found, "words": total}
+                print(json.dumps(row) if args.json else f"{speaker:9s} {sweep:16s} ({row['head']} head): "
+                                                        f"{found}/{total} words found ({found / total:.3f})", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
