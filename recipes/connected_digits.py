@@ -2,6 +2,8 @@
 
     python -m recipes.connected_digits SWEEP [SWEEP ...] --data PATH/TO/fsdd --speakers theo,nicolas [--json]
 
+(a sweep without a fold model for a speaker is left out for that speaker).
+
 For each held-out speaker, 60 recordings are made of 3 or 4 of that speaker's FSDD words spliced end to
 end (each word at the same peak level, 0.3 s of silence at the start and end, noise at -60 dBFS), and
 each `recipes.digit_sweep` run's fold model for that speaker (trained without them) makes a timeline of
@@ -64,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("sweeps", nargs="+", help="recipes.digit_sweep run names under --runs")
     parser.add_argument("--data", required=True, help="FSDD folder (holding recordings/) or the recordings folder")
     parser.add_argument("--runs", default="runs/digit-sweep")
-    parser.add_argument("--speakers", default="theo,nicolas")
+    parser.add_argument("--speakers", default="jackson,lucas,nicolas,theo,yweweler")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     examples = find_examples(args.data)
@@ -76,7 +78,10 @@ def main(argv: list[str] | None = None) -> int:
                 soundfile.write(path, sequence.waveform, SAMPLE_RATE)
             total = sum(len(s.words) for s in sequences)
             for sweep in args.sweeps:
-                bundle = classify.load(Path(args.runs) / sweep / speaker / "model")
+                model_dir = Path(args.runs) / sweep / speaker / "model"
+                if not model_dir.is_dir():                  # a sweep over some of the speakers only
+                    continue
+                bundle = classify.load(model_dir)
                 found = sum(words_found(timeline(bundle, path, TimelineConfig()), s.words)
                             for path, s in zip(paths, sequences))
                 row = {"speaker": speaker, "sweep": sweep, "head": bundle.cfg.model.head, "found": found, "words": total}
