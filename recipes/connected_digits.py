@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
+from recipes.digit_sweep import add_fold_model_arguments, fold_model
 from workbench.data import Example, find_examples
 from workbench.media import load_audio
 from workbench.tasks import classify
@@ -63,11 +64,8 @@ def words_found(segments: list[Segment], words: list[tuple[str, float, float]]) 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("sweeps", nargs="+", help="recipes.digit_sweep run names under --runs")
-    parser.add_argument("--data", required=True, help="FSDD folder (holding recordings/) or the recordings folder")
-    parser.add_argument("--runs", default="runs/digit-sweep")
-    parser.add_argument("--speakers", default="jackson,lucas,nicolas,theo,yweweler")
-    parser.add_argument("--json", action="store_true")
+    add_fold_model_arguments(parser)
+    parser.add_argument("--json", action="store_true", help="one JSON object per speaker and sweep")
     args = parser.parse_args(argv)
     examples = find_examples(args.data)
     with tempfile.TemporaryDirectory() as tmp:
@@ -78,8 +76,7 @@ def main(argv: list[str] | None = None) -> int:
                 soundfile.write(path, sequence.waveform, SAMPLE_RATE)
             total = sum(len(s.words) for s in sequences)
             for sweep in args.sweeps:
-                model_dir = Path(args.runs) / sweep / speaker / "model"
-                if not model_dir.is_dir():                  # a sweep over some of the speakers only
+                if (model_dir := fold_model(Path(args.runs), sweep, speaker)) is None:   # a sweep over some speakers
                     continue
                 bundle = classify.load(model_dir)
                 found = sum(words_found(timeline(bundle, path, TimelineConfig()), s.words)

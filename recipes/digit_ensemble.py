@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from recipes.digit_sweep import add_fold_model_arguments, fold_model
 from workbench.data import Example, find_examples
 from workbench.tasks import classify
 
@@ -51,8 +52,7 @@ def speaker_ensemble(runs: Path, sweeps: list[str], examples: list[Example], spe
     truth = np.array([labels.index(e.label) for e in held_out])
     models, probs = [], []
     for sweep in sweeps:
-        model_dir = runs / sweep / speaker / "model"
-        if (model_dir / "model.safetensors").is_file():
+        if (model_dir := fold_model(runs, sweep, speaker)) is not None:
             models.append(sweep)
             probs.append(fold_probabilities(model_dir, held_out))
     if not models:
@@ -64,10 +64,7 @@ def speaker_ensemble(runs: Path, sweeps: list[str], examples: list[Example], spe
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("sweeps", nargs="+", help="recipes.digit_sweep run names under --runs")
-    parser.add_argument("--data", required=True, help="FSDD folder (holding recordings/) or the recordings folder")
-    parser.add_argument("--runs", default="runs/digit-sweep")
-    parser.add_argument("--speakers", default="jackson,lucas,nicolas,theo,yweweler")
+    add_fold_model_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     args = parser.parse_args(argv)
     examples = find_examples(args.data)

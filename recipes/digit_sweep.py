@@ -31,6 +31,20 @@ from workbench.data import find_examples, labels_of
 from workbench.tasks import classify
 
 
+def add_fold_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """What a script reading sweeps' fold models takes: SWEEP names, --data, --runs and --speakers."""
+    parser.add_argument("sweeps", nargs="+", help="recipes.digit_sweep run names under --runs")
+    parser.add_argument("--data", required=True, help="FSDD folder (holding recordings/) or the recordings folder")
+    parser.add_argument("--runs", default="runs/digit-sweep")
+    parser.add_argument("--speakers", default="jackson,lucas,nicolas,theo,yweweler")
+
+
+def fold_model(runs: Path, sweep: str, speaker: str) -> Path | None:
+    """A sweep's bundle for `speaker` held out (trained without them), or None when the sweep skipped that fold."""
+    model_dir = Path(runs) / sweep / speaker / "model"
+    return model_dir if (model_dir / "model.safetensors").is_file() else None
+
+
 def fold(cfg: classify.ClassifyConfig, examples, run_dir: Path, speaker: str, device: str = "cpu") -> dict:
     """`recipes.spoken_digits`'s fold (in a worker process), plus the best epoch's accuracy when averaging."""
     row = loso_fold(cfg, examples, run_dir, device, speaker, threads=1)

@@ -111,11 +111,15 @@ class Classifier(nn.Module):
         waveforms, lengths = self._pad_short(waveforms, lengths)
         return self.frontend(waveforms, lengths), num_frames(lengths, self.cfg.features)
 
+    def step_samples(self) -> int:
+        """Samples per step of the network's output sequence (a frames head's label): hop times time poolings."""
+        return self.cfg.features.hop_length * self.cfg.model.encoder.time_stride
+
     def min_samples(self) -> int:
         """The fewest samples the network takes: enough frames for one step through all its time poolings
         (70 ms for the shipped spoken-digit model). Shorter clips are padded with silence up to it."""
         f = self.cfg.features
-        return (self.cfg.model.encoder.time_stride - 1) * f.hop_length + (0 if f.center else f.n_fft)
+        return self.step_samples() - f.hop_length + (0 if f.center else f.n_fft)
 
     def _pad_short(self, waveforms: Tensor, lengths: Tensor | None) -> tuple[Tensor, Tensor | None]:
         """(B, samples), (B,) with every clip at least `min_samples` long: silence after the shorter ones."""
@@ -133,7 +137,7 @@ class Classifier(nn.Module):
 
     def step_logits(self, waveforms: Tensor) -> Tensor:
         """(B, samples) unpadded -> the frames head's logits per step (B, n_steps, num_classes), a step being
-        features.hop_length * model.encoder.time_stride samples; eager, as the timeline calls it once per window."""
+        `step_samples()` samples; eager, as the timeline calls it once per window."""
         if self.cfg.model.head != "frames":
             raise ConfigError(f"step_logits needs the many-to-many 'frames' head, not {self.cfg.model.head!r}")
         return self.net(self.frontend(self._pad_short(waveforms, None)[0]), None)
@@ -145,12 +149,12 @@ class Classifier(nn.Module):
 
     def _run(self, method: str, waveforms: Tensor, lengths: Tensor | None):
         """The network's `method` on waveforms: eager when padded, else through the CPU trace when there is one."""
-        waveforms, lengths = self._pad_short(waveforms, lengths)
         if lengths is not None and not torch.jit.is_tracing() and bool((lengths == waveforms.shape[-1]).all()):
             lengths = None                      # nothing padded: a long file, one clip, equal-length clips
         net_method = getattr(self.net, "clip_logits" if method == "forward" else method)
         if lengths is not None:
-            return net_method(*self.features(waveforms, lengths))
+            return net_method(*self.features(waveforms, lengths))          # which pads clips that are too short
+        waveforms = self._pad_short(waveforms, None)[0]
         if self._traced is not None and not self.training and waveforms.device.type == "cpu" and not torch.jit.is_tracing():
             # the plain interpreter, without the profiling executor: no warm-up calls, no re-specialising per length
             with torch.jit.optimized_execution(False):

@@ -124,7 +124,7 @@ class _Tracker:
         self.window = round(cfg.window_s * self.sample_rate)
         self.steps = bundle.cfg.model.head == "frames"     # a label per step, not per window
         self.hop = self.window if self.steps else max(1, round(cfg.hop_s * self.sample_rate))
-        self.step = bundle.cfg.features.hop_length * bundle.cfg.model.encoder.time_stride   # samples per step
+        self.step = bundle.model.step_samples()
         self.pad = round(cfg.pad_s * self.sample_rate)
         self.buf, self.buf_start = np.zeros(0, np.float32), 0
         self.region: int | None = None         # first sample of the open region
@@ -145,9 +145,7 @@ class _Tracker:
             return [(start, end, probs[0].numpy(), score, voiceless)]
         with torch.inference_mode():
             logits = self.bundle.model.step_logits(clip[None].to(self.bundle.device))[0]   # (n_steps, num_classes)
-        step_probs = torch.softmax(logits.float(), dim=-1).cpu().numpy()
-        if len(step_probs) == 0:                                  # shorter than one step: the clip's label
-            return [(start, end, probs[0].numpy(), score, voiceless)]
+        step_probs = torch.softmax(logits.float(), dim=-1).cpu().numpy()    # at least one step (min_samples)
         num_steps = min(len(step_probs), -(-(end - start) // self.step))  # not the silence a short clip is padded with
         bounds = [start + i * self.step for i in range(num_steps)] + [end]
         return [(bounds[i], bounds[i + 1], step_probs[i], score, voiceless) for i in range(num_steps)]
