@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -42,3 +44,20 @@ def device() -> torch.device:
     import os
 
     return torch.device(os.environ.get("WORKBENCH_TEST_DEVICE", "cpu"))
+
+
+class _Stdin:
+    """Stands in for sys.stdin: `buffer` holds the piped bytes; a terminal (None) has none."""
+
+    def __init__(self, data: bytes | None):
+        self.buffer = io.BytesIO(data or b"")
+        self._terminal = data is None
+
+    def isatty(self) -> bool:
+        return self._terminal
+
+
+@pytest.fixture
+def pipe_stdin(monkeypatch: pytest.MonkeyPatch) -> Callable[[bytes | None], None]:
+    """`pipe_stdin(data)`: what the command under test reads from standard input; None for a terminal."""
+    return lambda data: monkeypatch.setattr("sys.stdin", _Stdin(data))

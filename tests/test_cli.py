@@ -171,6 +171,37 @@ def test_frames_png_at_native_size(capsys, media_dir, tmp_path):
     assert "(3, 48, 64, 3)" in out
 
 
+# --- standard input --------------------------------------------------------------------------------
+
+
+def test_probe_spectrogram_and_frames_read_a_file_piped_to_standard_input_as_they_read_it_named(
+        capsys, media_dir, tmp_path, pipe_stdin):
+    clip = media_dir / "clip.mp4"
+    pipe_stdin(clip.read_bytes())
+    status, piped, err = _run(capsys, "probe", "-", "--json")
+    assert status == 0, err
+    named = _one_json_object(_run(capsys, "probe", clip, "--json")[1])
+    assert _one_json_object(piped) == named | {"path": "-"}
+    for command, options in (("spectrogram", ()), ("frames", ("--sampling", "uniform:3"))):
+        pipe_stdin(clip.read_bytes())
+        assert _run(capsys, command, "-", "--out", tmp_path / f"piped-{command}.npy", *options)[0] == 0
+        assert _run(capsys, command, clip, "--out", tmp_path / f"named-{command}.npy", *options)[0] == 0
+        assert np.array_equal(np.load(tmp_path / f"piped-{command}.npy"), np.load(tmp_path / f"named-{command}.npy"))
+
+
+@pytest.mark.parametrize("command", [["probe"], ["spectrogram", "--out", "x.npy"], ["frames", "--out", "x.npy"]])
+def test_bad_or_missing_standard_input_is_one_line_naming_standard_input(capsys, pipe_stdin, command):
+    for data, reason in ((b"", "file is empty"), (b"this is not a video\n" * 20, "not a media file")):
+        pipe_stdin(data)
+        status, out, err = _run(capsys, command[0], "-", *command[1:])
+        assert status == 1 and out == ""
+        _one_error_line(err, f"workbench: error: standard input: {reason}")
+        assert "workbench-" not in err                      # not the temporary copy's name
+    pipe_stdin(None)                                        # a terminal: a usage error, not a wait for input
+    status, _, err = _run(capsys, command[0], "-", *command[1:])
+    assert status == 2 and "standard input, which is a terminal" in err
+
+
 # --- errors ----------------------------------------------------------------------------------------
 
 

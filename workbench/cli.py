@@ -13,6 +13,7 @@ added to every subcommand for you, and `main` turns library errors into one line
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import io
 import json
@@ -21,7 +22,7 @@ import os
 import sys
 import tempfile
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,10 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # so the exit's flush cannot fail again
         return 141               # 128 + SIGPIPE, as a shell reports a command its pipe's reader stopped
     except (WorkbenchError, OSError) as err:
-        return _fail(args, describe_error(getattr(args, "path", PROG), err), status=1)
+        message = describe_error(getattr(args, "path", PROG), err)
+        if spooled := getattr(args, "spooled", None):           # the temporary copy of standard input
+            message = message.replace(str(spooled), STDIN_NAME)
+        return _fail(args, message, status=1)
     except KeyboardInterrupt:
         return 130
     except Exception as err:  # noqa: BLE001 -- a bug, but the user still gets one line, not a traceback
@@ -126,6 +130,29 @@ def _sampling(text: str) -> media.Sampling:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
+def _check_stdin(paths: list[Path]) -> bool:
+    """Whether `paths` holds `-` (standard input): given at most once, and with something piped in."""
+    given = sum(str(p) == STDIN for p in paths)
+    if given > 1:
+        raise ConfigError(f"{STDIN!r} (standard input) can be given once")
+    if given and sys.stdin.isatty():                  # nothing piped in: say so rather than wait
+        raise ConfigError(f"{STDIN!r} reads a file from standard input, which is a terminal here: pipe one in "
+                          f"({PROG} ... - < clip.wav)")
+    return bool(given)
+
+
+@contextlib.contextmanager
+def _readable(args: argparse.Namespace) -> Iterator[Path]:
+    """The file to read for a one-file command's `args.path`: itself, or what is piped in when it is `-`
+    (copied to a temporary file, `args.spooled`, whose name `main` turns back into "standard input")."""
+    if not _check_stdin([args.path]):
+        yield args.path
+        return
+    with tempfile.TemporaryDirectory(prefix="workbench-") as tmp:
+        args.spooled = media.spool(sys.stdin.buffer, Path(tmp) / "stdin")
+        yield args.spooled
+
+
 def _print_json(obj: dict[str, Any]) -> None:
     print(json.dumps(obj))  # one object on one line, so `--json` output pipes into jq or a JSONL file
 
@@ -140,18 +167,19 @@ def _write_bytes(path: Path, data: bytes) -> None:
 
 def _add_probe(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("probe", help="show the streams, durations and codecs of a media file")
-    parser.add_argument("path", type=Path, help="audio or video file")
+    parser.add_argument("path", type=Path, help="audio or video file; - reads one from standard input")
     parser.add_argument("--json", action="store_true", help="print one JSON object (MediaInfo.to_dict())")
     parser.set_defaults(handler=_cmd_probe)
 
 
 def _cmd_probe(args: argparse.Namespace) -> int:
-    info = media.probe(args.path)
+    with _readable(args) as path:
+        info = media.probe(path)
     if args.json:
-        _print_json(info.to_dict())
+        _print_json(info.to_dict() | {"path": str(args.path)})
         return 0
     duration = "unknown duration" if info.duration_s is None else f"{info.duration_s:.3f} s"
-    print(f"{info.path}: {info.container}, {duration}, {info.size_bytes} bytes")
+    print(f"{args.path}: {info.container}, {duration}, {info.size_bytes} bytes")
     for stream in info.streams:
         print(f"  #{stream.index} {stream.kind:<8} {_describe_stream(stream)}")
     if info.av_offset_s:
@@ -183,7 +211,7 @@ def _describe_stream(stream: media.StreamInfo) -> str:
 
 def _add_spectrogram(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("spectrogram", help="compute a mel/MFCC/STFT/CQT spectrogram of a file's audio")
-    parser.add_argument("path", type=Path, help="audio or video file (mixed down to mono)")
+    parser.add_argument("path", type=Path, help="audio or video file (mixed down to mono); - reads standard input")
     parser.add_argument(
         "--out", required=True, type=_output_path(".png", ".npy", ".safetensors"),
         help=".png: a plot; .npy: float32 (num_bins, n_frames); .safetensors: {'spectrogram'} + config metadata",
@@ -213,7 +241,8 @@ def _spectrogram_config(args: argparse.Namespace) -> features.SpectrogramConfig:
 
 def _cmd_spectrogram(args: argparse.Namespace) -> int:
     cfg = _spectrogram_config(args)
-    audio = media.load_audio(args.path, sample_rate=cfg.sample_rate, mono=True)
+    with _readable(args) as path:
+        audio = media.load_audio(path, sample_rate=cfg.sample_rate, mono=True)
     spec = features.spectrogram(audio.waveform.to(args.device), cfg)[0].cpu()  # (1, samples) -> (num_bins, n_frames)
     _write_bytes(args.out, _encode_spectrogram(spec, cfg, args.out.suffix.lower(), title=args.path.name))
     summary = {
@@ -245,7 +274,7 @@ def _encode_spectrogram(spec: Any, cfg: features.SpectrogramConfig, suffix: str,
 
 def _add_frames(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("frames", help="decode sampled video frames to a contact sheet or an array")
-    parser.add_argument("path", type=Path, help="video file")
+    parser.add_argument("path", type=Path, help="video file; - reads one from standard input")
     parser.add_argument(
         "--out", required=True, type=_output_path(".png", ".npy"),
         help=".png: thumbnails labelled with their times; .npy: uint8 (T, H, W, 3) RGB",
@@ -260,7 +289,8 @@ def _add_frames(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _cmd_frames(args: argparse.Namespace) -> int:
-    frames = media.read_frames(args.path, sampling=args.sampling, size=args.size)
+    with _readable(args) as path:
+        frames = media.read_frames(path, sampling=args.sampling, size=args.size)
     if args.out.suffix.lower() == ".png":
         data = plots.plot_frame_strip(frames.frames, frames.times_s, title=args.path.name)
     else:
@@ -379,15 +409,11 @@ def _positive_int(text: str) -> int:
 
 
 def _cmd_classify(args: argparse.Namespace) -> int:
-    if sum(str(p) == STDIN for p in args.paths) > 1:
-        raise ConfigError(f"{STDIN!r} (standard input) can be given once")
-    if STDIN in map(str, args.paths) and sys.stdin.isatty():   # nothing piped in: say so rather than wait
-        raise ConfigError(f"{STDIN!r} reads a file from standard input, which is a terminal here: pipe one in "
-                          "(workbench classify --model M - < clip.wav)")
+    reads_stdin = _check_stdin(args.paths)
     bundle = tasks.load(args.model, args.device)               # loaded once for every file
     with tempfile.TemporaryDirectory(prefix="workbench-") as tmp:
         names: dict[Path, str] = {}                            # spooled file -> the name the user knows it by
-        if STDIN in map(str, args.paths):
+        if reads_stdin:
             names[media.spool(sys.stdin.buffer, Path(tmp) / "stdin")] = STDIN
         files = data.media_files([next(iter(names)) if str(p) == STDIN else p for p in args.paths])
         show = lambda o: _show_classification(o, args, bundle.cfg, names)  # noqa: E731

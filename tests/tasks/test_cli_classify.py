@@ -1,6 +1,5 @@
 """The CLI's model commands: train, evaluate, classify, export."""
 
-import io
 import json
 
 import numpy as np
@@ -130,34 +129,22 @@ def test_a_timeline_window_that_is_not_positive_is_a_usage_error_naming_it(tone_
     assert capsys.readouterr().err == "workbench: error: window_s=0.0 must be positive\n"
 
 
-class _Stdin:
-    """Stands in for sys.stdin: `buffer` holds the piped bytes; a terminal has none."""
-
-    def __init__(self, data: bytes | None):
-        self.buffer = io.BytesIO(data or b"")
-        self._terminal = data is None
-
-    def isatty(self) -> bool:
-        return self._terminal
-
-
-def test_a_dash_classifies_a_file_piped_to_standard_input_next_to_named_files(tone_run, tmp_path, capsys,
-                                                                               monkeypatch):
+def test_a_dash_classifies_a_file_piped_to_standard_input_next_to_named_files(tone_run, tmp_path, capsys, pipe_stdin):
     piped, named = tmp_path / "piped.mp3", tmp_path / "named.wav"
     media.write_audio(piped, media.Audio(torch.from_numpy(tone(TONES_HZ["high"], 0.5, 22_050))[None], 22_050))
     soundfile.write(named, tone(TONES_HZ["low"], 0.5, 8000), 8000)
-    monkeypatch.setattr("sys.stdin", _Stdin(piped.read_bytes()))
+    pipe_stdin(piped.read_bytes())
     assert cli.main(["classify", "--model", str(tone_run.bundle_dir), "--json", "-", str(named)]) == 0
     records = _json_lines(capsys.readouterr().out)
     assert [(r["path"], r["label"]) for r in records] == [("-", "high"), (str(named), "low")]
 
 
 def test_bad_or_missing_standard_input_is_named_as_such_and_the_other_files_still_get_labels(
-        tone_run, tmp_path, capsys, monkeypatch):
+        tone_run, tmp_path, capsys, pipe_stdin):
     named = tmp_path / "named.wav"
     soundfile.write(named, tone(TONES_HZ["low"], 0.5, 8000), 8000)
     for data, reason in ((b"", "file is empty"), (b"not audio at all\n" * 20, "not a media file")):
-        monkeypatch.setattr("sys.stdin", _Stdin(data))
+        pipe_stdin(data)
         assert cli.main(["classify", "--model", str(tone_run.bundle_dir), "--json", "-", str(named)]) == 1
         captured = capsys.readouterr()
         failed, labelled = _json_lines(captured.out)
@@ -165,9 +152,9 @@ def test_bad_or_missing_standard_input_is_named_as_such_and_the_other_files_stil
         assert labelled["label"] == "low"
         assert f"error: standard input: {reason}" in captured.err and "workbench-" not in captured.err
 
-    monkeypatch.setattr("sys.stdin", _Stdin(None))                 # a terminal: an error now, not a wait for input
+    pipe_stdin(None)                 # a terminal: an error now, not a wait for input
     assert cli.main(["classify", "--model", str(tone_run.bundle_dir), "-"]) == 2
     assert "standard input, which is a terminal" in capsys.readouterr().err
-    monkeypatch.setattr("sys.stdin", _Stdin(b"x"))
+    pipe_stdin(b"x")
     assert cli.main(["classify", "--model", str(tone_run.bundle_dir), "-", "-"]) == 2
     assert "can be given once" in capsys.readouterr().err
