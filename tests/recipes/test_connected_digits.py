@@ -40,4 +40,4 @@ def test_main_reports_each_sweeps_fold_model(tmp_path, capsys, fsdd_dir):
     assert main(["shipped", "--data", str(fsdd_dir), "--runs", str(tmp_path / "runs"), "--speakers", "theo",
                  "--json"]) == 0
     row = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert row["speaker"] == "theo" and row["head"] == "attention" and 0 < row["found"] < row["words"]
+    assert row["speaker"] == "theo" and row["head"] == "frames" and 0 < row["found"] < row["words"]

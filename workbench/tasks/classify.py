@@ -699,6 +699,7 @@ def model_card(cfg: ClassifyConfig, labels: list[str], metrics: dict, notes: str
     """A model card in Markdown: what the model is, how it was trained and evaluated, its figures."""
     test = metrics.get("test")
     f = cfg.features
+    step_s = f.hop_length * cfg.model.encoder.time_stride / f.sample_rate       # a frames head's step
     lines = [
         "# Audio classifier", "",
         f"Labels ({len(labels)}): {', '.join(labels)}", "",
@@ -714,7 +715,9 @@ def model_card(cfg: ClassifyConfig, labels: list[str], metrics: dict, notes: str
            if cfg.trim_db is not None else ""),
         f"- CNN encoder: channels {list(cfg.model.encoder.channels)}, time pooling {list(cfg.model.encoder.time_pool)}; "
         f"{cfg.model.recurrent.kind.upper()} hidden {cfg.model.recurrent.hidden_size} x {cfg.model.recurrent.num_layers} "
-        f"layer(s), {'bidirectional' if cfg.model.recurrent.bidirectional else 'unidirectional'}; head: {cfg.model.head}.",
+        f"layer(s), {'bidirectional' if cfg.model.recurrent.bidirectional else 'unidirectional'}; head: {cfg.model.head}"
+        + (f" (many-to-many: a label for every {1000 * step_s:g} ms step, which `--timeline` follows; a clip's label comes from "
+           "the mean of its steps' logits)." if cfg.model.head == "frames" else " (many-to-one: one label per clip)."),
         "", "## Training",
         f"- AdamW lr {cfg.train.lr}, batch {cfg.train.batch_size}, up to {cfg.train.epochs} epochs, gradient clipping "
         f"at {cfg.train.grad_clip}, early stopping patience {cfg.train.patience} on validation {cfg.train.monitor}, seed {cfg.train.seed}"
