@@ -1,6 +1,6 @@
 """Connected digits: how well a timeline finds words spoken with no pause between them.
 
-    python -m recipes.connected_digits SWEEP [SWEEP ...] --data PATH/TO/fsdd --speakers theo,nicolas [--json]
+    python -m recipes.connected_digits SWEEP [SWEEP ...] --data PATH/TO/fsdd --speakers theo,nicolas [--smooth-steps N] [--json]
 
 (a sweep without a fold model for a speaker is left out for that speaker).
 
@@ -65,8 +65,11 @@ def words_found(segments: list[Segment], words: list[tuple[str, float, float]]) 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_fold_model_arguments(parser)
+    parser.add_argument("--smooth-steps", type=int, default=TimelineConfig.smooth_steps,
+                        help="frames head: steps each step's probabilities are averaged over (TimelineConfig.smooth_steps)")
     parser.add_argument("--json", action="store_true", help="one JSON object per speaker and sweep")
     args = parser.parse_args(argv)
+    cfg = TimelineConfig(smooth_steps=args.smooth_steps)
     examples = find_examples(args.data)
     with tempfile.TemporaryDirectory() as tmp:
         for speaker in args.speakers.split(","):
@@ -79,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
                 if (model_dir := fold_model(Path(args.runs), sweep, speaker)) is None:   # a sweep over some speakers
                     continue
                 bundle = classify.load(model_dir)
-                found = sum(words_found(timeline(bundle, path, TimelineConfig()), s.words)
+                found = sum(words_found(timeline(bundle, path, cfg), s.words)
                             for path, s in zip(paths, sequences))
                 row = {"speaker": speaker, "sweep": sweep, "head": bundle.cfg.model.head, "found": found, "words": total}
                 print(json.dumps(row) if args.json else f"{speaker:9s} {sweep:16s} ({row['head']} head): "
