@@ -112,8 +112,8 @@ class Classifier(nn.Module):
         return self.frontend(waveforms, lengths), num_frames(lengths, self.cfg.features)
 
     def step_samples(self) -> int:
-        """Samples per step of the network's output sequence (a frames head's label): hop times time poolings."""
-        return self.cfg.features.hop_length * self.cfg.model.encoder.time_stride
+        """Samples per step of the network's output sequence (a frames head's label): `step_samples(cfg)`."""
+        return step_samples(self.cfg)
 
     def min_samples(self) -> int:
         """The fewest samples the network takes: enough frames for one step through all its time poolings
@@ -695,11 +695,16 @@ def describe_augment(a: AugmentConfig) -> str:
     return "; ".join(text for on, text in table if on) or "none"
 
 
+def step_samples(cfg: ClassifyConfig) -> int:
+    """Samples per step of the network's output sequence (a frames head's label): hop times time poolings."""
+    return cfg.features.hop_length * cfg.model.encoder.time_stride
+
+
 def model_card(cfg: ClassifyConfig, labels: list[str], metrics: dict, notes: str = "") -> str:
     """A model card in Markdown: what the model is, how it was trained and evaluated, its figures."""
     test = metrics.get("test")
     f = cfg.features
-    step_s = f.hop_length * cfg.model.encoder.time_stride / f.sample_rate       # a frames head's step
+    step_s = step_samples(cfg) / f.sample_rate                                  # a frames head's step
     lines = [
         "# Audio classifier", "",
         f"Labels ({len(labels)}): {', '.join(labels)}", "",
