@@ -35,13 +35,13 @@ CALLS_PER_RUN = {1: 20, 32: 2}
 TRAIN_BATCH, TRAIN_STEPS_PER_RUN = 32, 5
 
 
-def classifier() -> tuple[classify.LoadedBundle, str]:
-    """(the bundle to time, where it came from)."""
+def classifier(device: str = "cpu") -> tuple[classify.LoadedBundle, str]:
+    """(the bundle to time, loaded on `device` as `workbench classify --device` loads it, where it came from)."""
     if (BUNDLE / "config.json").exists():
-        return tasks.load(BUNDLE), f"bundle {BUNDLE.name}"
+        return tasks.load(BUNDLE, device), f"bundle {BUNDLE.name}"
     cfg, labels = ClassifyConfig(), list("0123456789")
-    model = build_model(cfg, labels).eval()
-    bundle = classify.LoadedBundle("classify", BUNDLE, cfg, labels, model, torch.device("cpu"), {})
+    model = build_model(cfg, labels).eval().to(device)
+    bundle = classify.LoadedBundle("classify", BUNDLE, cfg, labels, model, torch.device(device), {})
     return bundle, "no bundle: fresh build_model(ClassifyConfig()), random weights"
 
 
@@ -103,12 +103,11 @@ def bench_training(results: Results, budget: Budget) -> None:
 
 def bench_models(results: Results, budget: Budget) -> None:
     """classifier_x_realtime[_batch32][_cuda] (one CPU thread; CUDA when present), then the training steps."""
-    bundle, source = classifier()
-    rate = bundle.cfg.features.sample_rate
     devices = ("cpu", "cuda") if torch.cuda.is_available() else ("cpu",)
     with threads(1):
         for device in devices:
-            on_device = dataclasses.replace(bundle, model=bundle.model.to(device), device=torch.device(device))
+            on_device, source = classifier(device)    # the whole bundle on the device: model and novelty stats
+            rate = on_device.cfg.features.sample_rate
             for batch_size in (1, 32):
                 outcome = race({"ours": _inference(on_device, batch_size)}, budget,
                                number=CALLS_PER_RUN[batch_size])["ours"]
@@ -122,7 +121,6 @@ def bench_models(results: Results, budget: Budget) -> None:
                 where = "1 thread" if device == "cpu" else torch.cuda.get_device_name(0)
                 results.rows.append(Row(f"Classifier real-time factor, batch {batch_size} x 1 s @ {rate} Hz, {device}",
                                         f"{value:,.0f}x RT", "—", "—", f"{where}, features included; {source}"))
-        bundle.model.to("cpu")
     bench_training(results, budget)
     results.missing("captioner_clips_per_s", "Captioner clips/s", "the caption task does not exist yet")
     results.missing("foley_x_realtime", "Foley real-time factor", "the foley task does not exist yet")

@@ -84,6 +84,16 @@ def test_shipped_model_on_cuda_gives_the_cpu_probabilities():
     assert on_gpu.argmax(-1).tolist() == [int(p.name.split("_")[1]) for p in CLIPS]
 
 
+def test_shipped_model_novelty_on_cuda_gives_the_cpu_scores():
+    """The novelty stats travel with the bundle to the device (a model moved alone would meet them on the CPU)."""
+    waves = [load_audio(p, sample_rate=8_000).waveform[0] for p in CLIPS]
+    probs_cpu, novelty_cpu = classify.probabilities_and_novelty(tasks.load(SHIPPED, "cpu"), waves)
+    probs_gpu, novelty_gpu = classify.probabilities_and_novelty(tasks.load(SHIPPED, "cuda"), waves)
+    assert novelty_cpu is not None and novelty_gpu is not None
+    torch.testing.assert_close(probs_gpu, probs_cpu, atol=1e-3, rtol=0)
+    torch.testing.assert_close(novelty_gpu, novelty_cpu, atol=1e-2, rtol=1e-3)
+
+
 def test_timeline_on_cuda_gives_the_cpu_segments():
     path = ASSETS / "samples" / "digits_sequence.wav"
     on_cpu = timeline(tasks.load(SHIPPED, "cpu"), path)
