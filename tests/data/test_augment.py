@@ -263,3 +263,54 @@ def test_reverb_smears_the_clip_keeps_its_peak_and_at_most_a_short_tail():
     assert a.shape[0] > _tone(0.5).shape[0]
     with pytest.raises(ConfigError, match="rt60_s"):
         AugmentConfig(rt60_s=(0.0, 0.5))
+
+
+def _numbered_clips(lengths: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """A padded batch whose item i is the constant i + 1 over its valid samples."""
+    lengths = torch.tensor(lengths)
+    waves = torch.zeros(len(lengths), int(lengths.max()))
+    for i, n in enumerate(lengths.tolist()):
+        waves[i, :n] = i + 1
+    return waves, lengths
+
+
+def test_splice_joins_chosen_clips_end_to_end_with_short_gaps_and_is_seeded():
+    from workbench.data import splice_clips
+    waves, lengths = _numbered_clips([800, 900, 500, 640, 700, 300, 900, 1000, 450])
+    cfg = AugmentConfig(splice_prob=1.0, splice_words=(2, 3), splice_gap_s=0.01)
+    spliced = splice_clips(waves, lengths, 8_000, cfg, torch.Generator().manual_seed(0))
+    used = [i for group in spliced.groups for i in group] + spliced.singles.tolist()
+    assert sorted(used) == list(range(9))                     # every clip once, joined or single
+    assert len(spliced.singles) <= 1 and all(2 <= len(g) <= 3 for g in spliced.groups)
+    for g, group in enumerate(spliced.groups):
+        spans = spliced.spans[g]
+        assert spans[0][0] == 0 and spans[-1][1] == int(spliced.lengths[g])
+        for (first, end), i in zip(spans, group):
+            assert end - first == int(lengths[i]) and bool((spliced.waveforms[g, first:end] == i + 1).all())
+        gaps = [b[0] - a[1] for a, b in zip(spans, spans[1:])]
+        assert all(0 <= gap <= 80 for gap in gaps)                # at most 10 ms of silence at 8 kHz
+        for a, b in zip(spans, spans[1:]):
+            assert bool((spliced.waveforms[g, a[1]:b[0]] == 0).all())
+    again = splice_clips(waves, lengths, 8_000, cfg, torch.Generator().manual_seed(0))
+    assert again.groups == spliced.groups and torch.equal(again.waveforms, spliced.waveforms)
+    none = splice_clips(waves, lengths, 8_000, AugmentConfig(splice_prob=0.0), torch.Generator().manual_seed(0))
+    assert none.groups == [] and none.singles.tolist() == list(range(9))
+
+
+def test_step_targets_follow_each_clip_skip_gaps_and_stretch_with_the_spectrogram():
+    from workbench.data import step_targets
+    spans = [[(0, 3_200), (3_600, 6_400)]]            # 0.4 s, a 50 ms gap, 0.35 s at 8 kHz; steps of 8 x 80 samples
+    frames = torch.tensor([81])
+    plain = step_targets(spans, [[4, 7]], frames, frames, hop=80, stride=8, n_steps=12)[0].tolist()
+    # a step's middle sample: (s + 0.5) * 640 - 40 -> 280, 920, ..., 3480 (in the gap), 4120, ...
+    assert plain == [4, 4, 4, 4, 4, -100, 7, 7, 7, 7, -100, -100]     # 10 valid steps (81 // 8), then padding
+    stretched = step_targets(spans, [[4, 7]], frames, torch.tensor([161]), hop=80, stride=8, n_steps=20)[0].tolist()
+    # twice the frames: a step covers half as many samples (320 s + 140): the same spans, twice the steps
+    assert stretched == [4] * 10 + [-100] + [7] * 9
+
+
+def test_splice_settings_are_checked():
+    with pytest.raises(ConfigError, match="splice_words"):
+        AugmentConfig(splice_words=(1, 3))
+    with pytest.raises(ConfigError, match="splice_prob"):
+        AugmentConfig(splice_prob=1.5)

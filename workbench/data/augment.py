@@ -53,6 +53,12 @@ class AugmentConfig:
     mixstyle_alpha: float = 0.3               # Beta(alpha, alpha) mixing weights
     mixup_prob: float = 0.0                   # chance per batch of mixup (items and their labels blended in pairs)
     mixup_alpha: float = 0.4                  # Beta(alpha, alpha) blend weights
+    # Connected speech for a many-to-many ("frames") head: each clip of a batch is, with this chance, joined
+    # with others end to end (`splice_clips`) into one longer item trained with a label per step, the label of
+    # the clip under that step, so the head learns where one word ends and the next begins.
+    splice_prob: float = 0.0
+    splice_words: tuple[int, int] = (2, 4)    # clips per joined item (low, high)
+    splice_gap_s: float = 0.05                # up to this much silence between two joined clips
 
     def __post_init__(self) -> None:
         if not self.snr_db[0] <= self.snr_db[1] or not 0 < self.speed[0] <= self.speed[1]:
@@ -66,12 +72,15 @@ class AugmentConfig:
         if not 0 <= self.highpass_hz[0] <= self.highpass_hz[1] < self.lowpass_hz[0] <= self.lowpass_hz[1]:
             raise ConfigError(f"highpass_hz {self.highpass_hz} and lowpass_hz {self.lowpass_hz} must be (low, high) "
                               "ranges of frequencies, the high-pass range below the low-pass one")
+        if not 2 <= self.splice_words[0] <= self.splice_words[1] or self.splice_gap_s < 0:
+            raise ConfigError(f"splice_words {self.splice_words} must be a (low, high) range from 2 up, "
+                              f"splice_gap_s={self.splice_gap_s} not negative")
         if self.crop_s < 0 or self.pad_s < 0:
             raise ConfigError(f"crop_s={self.crop_s} and pad_s={self.pad_s} must not be negative")
         if not 0 < self.trim_db[0] <= self.trim_db[1]:
             raise ConfigError(f"trim_db {self.trim_db} must be a (low, high) range of positive dB")
         for name in ("noise_prob", "speed_prob", "eq_prob", "warp_prob", "mixstyle_prob", "trim_prob", "stretch_prob",
-                     "mixup_prob", "band_prob", "crop_prob", "pad_prob", "reverb_prob"):
+                     "mixup_prob", "band_prob", "crop_prob", "pad_prob", "reverb_prob", "splice_prob"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(f"{name} must be a probability in [0, 1]")
 
@@ -333,3 +342,73 @@ def mix_up(spec: Tensor, lengths: Tensor, cfg: AugmentConfig, gen: torch.Generat
     w = weight.to(spec.device)[:, None, None]
     mixed = w * spec + (1 - w) * spec[other.to(spec.device)]
     return mixed, torch.maximum(lengths, lengths[other.to(lengths.device)]), other, weight
+
+
+@dataclass(frozen=True)
+class Spliced:
+    """Clips of a batch joined end to end (`splice_clips`)."""
+    singles: Tensor                  # (S,) indices of the batch items left alone
+    groups: list[list[int]]          # the batch items in each joined item, in order
+    waveforms: Tensor                # (G, samples) the joined items, zero-padded
+    lengths: Tensor                  # (G,) their valid samples
+    spans: list[list[tuple[int, int]]]   # per joined item, each clip's [first, end) sample in it
+
+
+def splice_clips(waveforms: Tensor, lengths: Tensor, sample_rate: int, cfg: AugmentConfig,
+                 gen: torch.Generator) -> Spliced:
+    """Join clips of a batch into connected speech: (B, samples), (B,) -> `Spliced`.
+
+    Each item is chosen with chance `splice_prob`; the chosen ones, in random order, are cut into groups
+    of `splice_words` clips (a size drawn per group) and each group's valid samples are laid end to end
+    with 0 to `splice_gap_s` of silence between two clips. A last group of one clip stays single.
+    """
+    batch = waveforms.shape[0]
+    chosen = (torch.rand(batch, generator=gen) < cfg.splice_prob).nonzero().flatten()
+    chosen = chosen[torch.randperm(len(chosen), generator=gen)].tolist()
+    groups, at = [], 0
+    while len(chosen) - at >= 2:
+        size = int(torch.randint(cfg.splice_words[0], cfg.splice_words[1] + 1, (), generator=gen))
+        groups.append(chosen[at:at + size])
+        at += len(groups[-1])
+    grouped = {i for group in groups for i in group}
+    singles = torch.tensor([i for i in range(batch) if i not in grouped], dtype=torch.long)
+    max_gap = round(cfg.splice_gap_s * sample_rate)
+    joined, spans = [], []
+    for group in groups:
+        pieces, item_spans, end = [], [], 0
+        for k, i in enumerate(group):
+            if k:
+                gap = int(torch.randint(0, max_gap + 1, (), generator=gen))
+                pieces.append(waveforms.new_zeros(gap))
+                end += gap
+            n = int(lengths[i])
+            pieces.append(waveforms[i, :n])
+            item_spans.append((end, end + n))
+            end += n
+        joined.append(torch.cat(pieces))
+        spans.append(item_spans)
+    out_lengths = torch.tensor([len(w) for w in joined], dtype=torch.long)
+    out = waveforms.new_zeros(len(joined), int(out_lengths.max()) if joined else 0)
+    for g, w in enumerate(joined):
+        out[g, :len(w)] = w
+    return Spliced(singles, groups, out, out_lengths.to(lengths.device), spans)
+
+
+def step_targets(spans: list[list[tuple[int, int]]], labels: list[list[int]], old_frames: Tensor, new_frames: Tensor,
+                 hop: int, stride: int, n_steps: int, ignore: int = -100) -> Tensor:
+    """The label of every output step of joined items (`splice_clips`): (G, n_steps) int64.
+
+    A step covers `stride` frames; its middle frame, mapped back through any time stretch (old -> new
+    frame lengths, as `stretch_time` interpolates) to a sample (frame f starts at f * hop), takes the
+    label of the clip whose span holds it. Steps in a gap between clips, and past an item's valid
+    steps, get `ignore`.
+    """
+    targets = torch.full((len(spans), n_steps), ignore, dtype=torch.long)
+    for g, (item_spans, item_labels) in enumerate(zip(spans, labels)):
+        old, new = int(old_frames[g]), int(new_frames[g])
+        valid = min(n_steps, max(1, new // stride))
+        middle = (torch.arange(valid, dtype=torch.float64) + 0.5) * stride - 0.5
+        sample = middle * ((old - 1) / max(new - 1, 1)) * hop
+        for (first, end), label in zip(item_spans, item_labels):
+            targets[g, :valid][(sample >= first) & (sample < end)] = label
+    return targets

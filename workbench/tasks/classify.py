@@ -26,7 +26,7 @@ from workbench.bundle import BundleFiles, load_weights, read_bundle, read_tensor
 from workbench.config import from_dict, to_dict
 from workbench.data import (
     AudioBatch, AudioDataset, AugmentConfig, Example, LoadFailure, collate, decode_examples,
-    labels_of, mix_style, mix_up, spec_augment, split_by_group, stretch_time, warp_frequency,
+    labels_of, mix_style, mix_up, spec_augment, splice_clips, split_by_group, step_targets, stretch_time, warp_frequency,
 )
 from workbench.errors import ConfigError, EmptyMediaError
 from workbench.features import (
@@ -93,6 +93,9 @@ class ClassifyConfig:
                 f"features give {self.features.num_bins} bins but model.encoder.num_bins={self.model.encoder.num_bins}")
         if self.noise_trim_after_s is not None and (self.trim_db is None or self.noise_trim_after_s <= 0):
             raise ConfigError(f"noise_trim_after_s={self.noise_trim_after_s} needs trim_db and a positive duration")
+        if self.augment.splice_prob > 0 and self.model.head != "frames":
+            raise ConfigError(f"augment.splice_prob={self.augment.splice_prob} needs model.head=frames (a label per step), "
+                              f"not {self.model.head!r}")
 
 
 class Classifier(nn.Module):
@@ -213,7 +216,50 @@ def build_model(cfg: ClassifyConfig, labels: list[str]) -> Classifier:
 
 def loss(model: Classifier, batch: AudioBatch, augment: AugmentConfig | None = None,
          gen: torch.Generator | None = None) -> Tensor:
-    """Cross-entropy of a batch; spectrogram augmentation (warp, stretch, MixStyle, mixup, SpecAugment) when `augment` is given."""
+    """Cross-entropy of a batch; spectrogram augmentation (warp, stretch, MixStyle, mixup, SpecAugment) when `augment` is given.
+
+    With `augment.splice_prob` (a frames head only), some clips are joined into connected speech
+    (`data.splice_clips`) and trained with a label per step (`_step_loss`); the rest as single clips. The
+    two cross-entropies are weighted by how many clips each holds.
+    """
+    if augment is not None and augment.splice_prob > 0:
+        if model.cfg.model.head != "frames":
+            raise ConfigError(f"augment.splice_prob needs the many-to-many 'frames' head, not {model.cfg.model.head!r}")
+        gen = gen or torch.Generator().manual_seed(0)
+        spliced = splice_clips(batch.waveforms, batch.lengths, model.cfg.features.sample_rate, augment, gen)
+        if spliced.groups:
+            joined = _step_loss(model, spliced, batch.label_ids, augment, gen)
+            num_joined = sum(len(group) for group in spliced.groups)
+            if len(spliced.singles) == 0:
+                return joined
+            index = spliced.singles.to(batch.lengths.device)
+            lengths = batch.lengths[index]
+            single = _clip_loss(model, AudioBatch(batch.waveforms[index, :int(lengths.max())], lengths,
+                                                  batch.label_ids[index]), augment, gen)
+            return (len(index) * single + num_joined * joined) / (len(index) + num_joined)
+    return _clip_loss(model, batch, augment, gen)
+
+
+def _step_loss(model: Classifier, spliced, label_ids: Tensor, augment: AugmentConfig, gen: torch.Generator) -> Tensor:
+    """Cross-entropy of every step of joined clips against the label of the clip under it (frequency warp,
+    time stretch and SpecAugment as for single clips; no MixStyle or mixup)."""
+    spec, frames = model.features(spliced.waveforms, spliced.lengths)
+    old_frames = frames
+    if augment.warp_prob > 0:
+        spec = warp_frequency(spec, augment, gen)
+    if augment.stretch_prob > 0:
+        spec, frames = stretch_time(spec, frames, augment, gen)
+    spec = spec_augment(spec, frames, augment, gen)
+    logits = model.net(spec, frames)                                     # (G, n_steps, num_classes)
+    labels = [[int(label_ids[i]) for i in group] for group in spliced.groups]
+    targets = step_targets(spliced.spans, labels, old_frames.cpu(), frames.cpu(), model.cfg.features.hop_length,
+                           model.cfg.model.encoder.time_stride, logits.shape[1]).to(logits.device)
+    return F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=-100,
+                           label_smoothing=model.cfg.label_smoothing)
+
+
+def _clip_loss(model: Classifier, batch: AudioBatch, augment: AugmentConfig | None, gen: torch.Generator | None) -> Tensor:
+    """Cross-entropy of one label per clip (`loss` without splicing)."""
     spec, frames = model.features(batch.waveforms, batch.lengths)
     mixed = None
     if augment is not None:
