@@ -228,6 +228,8 @@ def test_model_card_lists_the_augmentations_the_run_used(tone_run):
     assert padded == "up to 0.75 s of silence at each end, under any noise (50% of clips)"
     roomy = classify.describe_augment(dataclasses.replace(quiet, reverb_prob=0.5))
     assert roomy == "a synthetic room, RT60 0.1-0.8 s, direct-to-reverberant -5 to 10 dB (50% of clips)"
+    joined = classify.describe_augment(dataclasses.replace(quiet, splice_prob=0.5))
+    assert joined == "clips joined 2 to 4 at a time into connected speech, up to 0.05 s apart, with a label per step (50% of clips)"
 
 
 def test_a_bundle_with_trim_db_cuts_quiet_edges_before_classifying(tone_run):

@@ -737,6 +737,8 @@ def describe_augment(a: AugmentConfig) -> str:
         (a.mixstyle_prob > 0, f"Freq-MixStyle (alpha {a.mixstyle_alpha:g}, {a.mixstyle_prob:.0%} of batches)"),
         (bool(a.time_masks and a.time_mask_frames or a.freq_masks and a.freq_mask_bins),
          f"SpecAugment ({_masks(a)})"),
+        (a.splice_prob > 0, f"clips joined {a.splice_words[0]} to {a.splice_words[1]} at a time into connected speech, "
+                            f"up to {a.splice_gap_s:g} s apart, with a label per step ({clips(a.splice_prob)})"),
     ]
     return "; ".join(text for on, text in table if on) or "none"
 
