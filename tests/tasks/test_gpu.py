@@ -4,6 +4,7 @@ Skipped where there is no CUDA device (CI has none); run them on a GPU machine w
 `python -m pytest -m gpu`.
 """
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import torch
 
 from workbench import cli, tasks
 from workbench.config import device as pick_device
-from workbench.data import find_examples
+from workbench.data import AudioBatch, find_examples
 from workbench.errors import ConfigError
 from workbench.features import Spectrogram, SpectrogramConfig
 from workbench.media import load_audio
@@ -106,3 +107,20 @@ def test_cli_classify_on_cuda(capsys):
     assert cli.main(["--device", "cuda", "classify", "--model", str(SHIPPED), "--json", *map(str, CLIPS)]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
     assert [line["label"] for line in lines] == [p.name.split("_")[1] for p in CLIPS]
+
+
+def test_the_spliced_loss_on_cuda_is_the_cpus():
+    """Clips joined into connected speech (augment.splice_prob) give the same loss on the GPU: the joins,
+    the step targets and the two cross-entropies follow the batch to its device."""
+    base = tiny_config()
+    augment = dataclasses.replace(base.augment, splice_prob=0.5, speed_prob=0.0, time_masks=0, freq_masks=0)
+    cfg = dataclasses.replace(base, model=dataclasses.replace(base.model, head="frames"), augment=augment)
+    model = classify.build_model(cfg, ["a", "b", "c"]).eval()
+    gen = torch.Generator().manual_seed(1)
+    lengths = torch.randint(2_000, 6_000, (12,), generator=gen)
+    waves = 0.1 * torch.randn(12, 6_000, generator=gen) * (torch.arange(6_000)[None] < lengths[:, None])
+    batch = AudioBatch(waves, lengths, torch.randint(0, 3, (12,), generator=gen))
+    on_cpu = classify.loss(model, batch, augment, torch.Generator().manual_seed(3))
+    on_gpu = classify.loss(model.cuda(), batch.to(torch.device("cuda")), augment, torch.Generator().manual_seed(3))
+    assert on_gpu.device.type == "cuda"
+    torch.testing.assert_close(on_gpu.cpu(), on_cpu, atol=1e-4, rtol=1e-4)
