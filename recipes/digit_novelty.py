@@ -156,9 +156,9 @@ def main(argv: list[str] | None = None) -> int:
                                            for k, v in row.items() if k != "speaker"), flush=True)
     summary = {"sweep": args.sweep, "threshold": threshold, "speakers": rows,
                "threshold_for_1_percent": max(held_out_q99),
-               "mean": {name: float(np.mean([r[name]["either"] for r in rows])) for name in rows[0] if name != "speaker"},
                "at": {f"{t:g}": {name: {"mean": float(np.mean(shares)), "max": max(shares)} for name, shares in by_set.items()}
                       for t, by_set in at.items()}}
+    summary["mean"] = {name: v["mean"] for name, v in summary["at"][f"{threshold:g}"].items()}   # at --threshold's first
     print(json.dumps(summary) if args.json else
           "\n".join(f"mean warned at {t}: " + ", ".join(f"{k} {v['mean']:.3f}" for k, v in by_set.items())
                     + f" (digits: most of one speaker {by_set['digits']['max']:.3f})" for t, by_set in summary["at"].items())

@@ -171,7 +171,7 @@ HEAD = "frames"
 # Half the training clips are joined two to four at a time into connected speech (`AugmentConfig.splice_prob`,
 # `data.splice_clips`: end to end with 0 to 50 ms of silence between them), and the head learns a label for every
 # step of those from the clip under it; the other half train one word at a time as before. `python -m
-# recipes.digit_sweep splice50_s0 --data ../shared/data/fsdd --synthetic runs/syn-ef --speakers
+# recipes.digit_sweep splice50_s0 --data PATH/TO/fsdd --synthetic runs/syn-ef --speakers
 # jackson,lucas,nicolas,theo,yweweler --jobs 3 --set train.seed=0 augment.splice_prob=0.5`: single words
 # 0.946 as before (the card's table; 0.946 at that seed without it), and words said with no pause between them
 # (`recipes.connected_digits splice50_s0`) found 0.870 of the time against 0.618 (jackson 0.919, lucas 0.938, nicolas

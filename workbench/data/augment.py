@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from scipy.signal import resample_poly
 from torch import Tensor
+from torch.nn.utils.rnn import pad_sequence
 
 from workbench.errors import ConfigError
 from workbench.features import active_span
@@ -388,9 +389,7 @@ def splice_clips(waveforms: Tensor, lengths: Tensor, sample_rate: int, cfg: Augm
         joined.append(torch.cat(pieces))
         spans.append(item_spans)
     out_lengths = torch.tensor([len(w) for w in joined], dtype=torch.long)
-    out = waveforms.new_zeros(len(joined), int(out_lengths.max()) if joined else 0)
-    for g, w in enumerate(joined):
-        out[g, :len(w)] = w
+    out = pad_sequence(joined, batch_first=True) if joined else waveforms.new_zeros(0, 0)
     return Spliced(singles, groups, out, out_lengths.to(lengths.device), spans)
 
 

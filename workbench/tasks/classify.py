@@ -26,7 +26,7 @@ from workbench.bundle import BundleFiles, load_weights, read_bundle, read_tensor
 from workbench.config import from_dict, to_dict
 from workbench.data import (
     AudioBatch, AudioDataset, AugmentConfig, Example, LoadFailure, collate, decode_examples,
-    labels_of, mix_style, mix_up, spec_augment, splice_clips, split_by_group, step_targets, stretch_time, warp_frequency,
+    Spliced, labels_of, mix_style, mix_up, spec_augment, splice_clips, split_by_group, step_targets, stretch_time, warp_frequency,
 )
 from workbench.errors import ConfigError, EmptyMediaError
 from workbench.features import (
@@ -240,15 +240,22 @@ def loss(model: Classifier, batch: AudioBatch, augment: AugmentConfig | None = N
     return _clip_loss(model, batch, augment, gen)
 
 
-def _step_loss(model: Classifier, spliced, label_ids: Tensor, augment: AugmentConfig, gen: torch.Generator) -> Tensor:
-    """Cross-entropy of every step of joined clips against the label of the clip under it (frequency warp,
-    time stretch and SpecAugment as for single clips; no MixStyle or mixup)."""
-    spec, frames = model.features(spliced.waveforms, spliced.lengths)
-    old_frames = frames
+def _warp_and_stretch(spec: Tensor, frames: Tensor, augment: AugmentConfig, gen: torch.Generator
+                      ) -> tuple[Tensor, Tensor]:
+    """The per-item spectrogram augmentations every training item gets: frequency warp, then time stretch."""
     if augment.warp_prob > 0:
         spec = warp_frequency(spec, augment, gen)
     if augment.stretch_prob > 0:
         spec, frames = stretch_time(spec, frames, augment, gen)
+    return spec, frames
+
+
+def _step_loss(model: Classifier, spliced: Spliced, label_ids: Tensor, augment: AugmentConfig,
+               gen: torch.Generator) -> Tensor:
+    """Cross-entropy of every step of joined clips against the label of the clip under it (frequency warp,
+    time stretch and SpecAugment as for single clips; no MixStyle or mixup)."""
+    old_spec, old_frames = model.features(spliced.waveforms, spliced.lengths)
+    spec, frames = _warp_and_stretch(old_spec, old_frames, augment, gen)
     spec = spec_augment(spec, frames, augment, gen)
     logits = model.net(spec, frames)                                     # (G, n_steps, num_classes)
     labels = [[int(label_ids[i]) for i in group] for group in spliced.groups]
@@ -264,10 +271,7 @@ def _clip_loss(model: Classifier, batch: AudioBatch, augment: AugmentConfig | No
     mixed = None
     if augment is not None:
         gen = gen or torch.Generator().manual_seed(0)
-        if augment.warp_prob > 0:
-            spec = warp_frequency(spec, augment, gen)
-        if augment.stretch_prob > 0:
-            spec, frames = stretch_time(spec, frames, augment, gen)
+        spec, frames = _warp_and_stretch(spec, frames, augment, gen)
         if augment.mixstyle_prob > 0:
             spec = mix_style(spec, frames, augment, gen)
         if augment.mixup_prob > 0:
