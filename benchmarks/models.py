@@ -10,6 +10,7 @@ inference mode; on CUDA too when there is a device. Training: steps per second o
 per-layer gradient norms, clipping, AdamW) on batches of 32 such clips, on one CPU thread (how the
 recipe trains its folds) and on CUDA in float32 and with mixed precision (float16 autocast and a
 gradient scaler).
+The timeline: `workbench classify --timeline` over the long sample in assets/samples, one thread (CUDA too).
 The captioner and foley tasks do not exist yet.
 """
 
@@ -25,10 +26,13 @@ from benchmarks.timing import Budget, Failed, Timing, race, threads
 from workbench import tasks
 from workbench.data import AudioBatch
 from workbench.tasks import classify
+from workbench.media import probe
 from workbench.tasks.classify import ClassifyConfig, build_model
+from workbench.tasks.timeline import timeline
 from workbench.train import train_step
 
 BUNDLE = Path(__file__).resolve().parents[1] / "assets" / "models" / "spoken-digits"
+LONG_SAMPLE = BUNDLE.parents[1] / "samples" / "digits_sequence.wav"     # ten words with pauses and noise, 11 s
 CALLS_PER_RUN = {1: 20, 32: 2}
 
 
@@ -101,6 +105,28 @@ def bench_training(results: Results, budget: Budget) -> None:
                                 f"{notes[name]}; workbench.train.train_step: loss, SpecAugment, backward, per-layer gradient norms, clipping, AdamW"))
 
 
+def bench_timeline(results: Results, budget: Budget, devices: tuple[str, ...]) -> None:
+    """timeline_x_realtime[_cuda]: seconds of the long sample per second of `workbench classify --timeline`
+    (decoding, the energy gate, the windows through the network with their novelty and voice checks, the merge)."""
+    if not LONG_SAMPLE.exists():
+        results.missing("timeline_x_realtime", "Timeline real-time factor", f"{LONG_SAMPLE} is missing")
+        return
+    duration_s = probe(LONG_SAMPLE).duration_s
+    with threads(1):
+        for device in devices:
+            on_device, source = classifier(device)
+            key = "timeline_x_realtime" + ("" if device == "cpu" else "_cuda")
+            outcome = race({"ours": lambda: timeline(on_device, LONG_SAMPLE)}, budget)["ours"]
+            if isinstance(outcome, Failed):
+                results.missing(key, f"Timeline, {device}", outcome.reason)
+                continue
+            results.figures[key] = duration_s / outcome.median_s
+            where = "1 thread" if device == "cpu" else torch.cuda.get_device_name(0)
+            results.rows.append(Row(f"Timeline real-time factor, {LONG_SAMPLE.name} ({duration_s:.0f} s), {device}",
+                                    f"{results.figures[key]:,.0f}x RT", "—", "—",
+                                    f"{where}; decoding, gate, windows, novelty and voice checks, merge; {source}"))
+
+
 def bench_models(results: Results, budget: Budget) -> None:
     """classifier_x_realtime[_batch32][_cuda] (one CPU thread; CUDA when present), then the training steps."""
     devices = ("cpu", "cuda") if torch.cuda.is_available() else ("cpu",)
@@ -121,6 +147,7 @@ def bench_models(results: Results, budget: Budget) -> None:
                 where = "1 thread" if device == "cpu" else torch.cuda.get_device_name(0)
                 results.rows.append(Row(f"Classifier real-time factor, batch {batch_size} x 1 s @ {rate} Hz, {device}",
                                         f"{value:,.0f}x RT", "—", "—", f"{where}, features included; {source}"))
+    bench_timeline(results, budget, devices)
     bench_training(results, budget)
     results.missing("captioner_clips_per_s", "Captioner clips/s", "the caption task does not exist yet")
     results.missing("foley_x_realtime", "Foley real-time factor", "the foley task does not exist yet")

@@ -22,10 +22,10 @@ def test_quick_json_has_the_keys(tmp_path, capsys):
     report = json.loads(capsys.readouterr().out)
     for key in ("uniform16_seconds_ours", "uniform16_ratio_vs_torchcodec", "uniform16_frame_exact",
                 "resize224_ratio_vs_ffmpeg_scale", "audio_load_speedup_vs_librosa",
-                "classifier_x_realtime", "classifier_x_realtime_batch32"):
+                "classifier_x_realtime", "classifier_x_realtime_batch32", "timeline_x_realtime"):
         assert key in report, key
     assert report["uniform16_frame_exact"] is True
-    assert report["classifier_x_realtime"] > 0
+    assert report["classifier_x_realtime"] > 0 and report["timeline_x_realtime"] > 0
     assert report["batch_pipeline_files_per_s"] is None and "batch_pipeline_files_per_s" in report["unavailable"]
     assert {"cpu", "cores", "torch", "cuda_device", "load_average_at_start"} <= set(report["machine"])
     goal = report["goals"]["uniform 16-frame sampling no slower than TorchCodec"]

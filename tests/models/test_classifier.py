@@ -136,6 +136,20 @@ def test_logits_and_embedding_give_forwards_logits_and_a_padding_free_embedding(
     torch.testing.assert_close(logits[:1], alone_logits, atol=1e-5, rtol=1e-4)
 
 
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_steps_and_embedding_give_the_frames_heads_steps_and_their_embeddings_in_one_pass(bidirectional):
+    model = _model("frames", bidirectional)
+    spec = torch.randn(2, 40, 80)
+    steps, embeddings = model.steps_and_embedding(spec)
+    assert steps.shape == (2, 20, 5) and embeddings.shape == (2, 20, (48 if bidirectional else 24) + 32)
+    torch.testing.assert_close(steps, model(spec))
+    logits, embedding = model.logits_and_embedding(spec)      # a clip's embedding is the mean of its steps'
+    torch.testing.assert_close(embeddings.mean(1), embedding)
+    torch.testing.assert_close(model.head.out(embeddings[..., :embeddings.shape[-1] - 32].mean(1)), logits)
+    with pytest.raises(ConfigError, match="'frames' head, not 'attention'"):
+        _model("attention").steps_and_embedding(spec)
+
+
 @pytest.mark.parametrize("head", HEADS)
 def test_clip_logits_are_one_distribution_per_clip_for_every_head(head):
     model = _model(head)

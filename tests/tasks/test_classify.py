@@ -266,7 +266,7 @@ def test_a_long_clip_is_also_cut_to_its_word_above_the_noise_floor(tone_run):
 @pytest.mark.parametrize("trim_training", [True, False])
 def test_trim_training_false_trims_only_the_clips_being_classified(tone_data, tmp_path, monkeypatch, trim_training):
     trimmed = []
-    monkeypatch.setattr(classify, "trim_silence", lambda w, rate, db: trimmed.append(w.shape[0]) or w)
+    monkeypatch.setattr(classify, "active_span", lambda w, rate, db: trimmed.append(w.shape[0]) or (0, w.shape[0]))
     in_fit, fit_stats = [], classify.novelty_stats
 
     def counted_stats(*args):       # the novelty stats are of clips as they are classified: trimmed either way
@@ -362,6 +362,48 @@ def test_a_traced_classifier_pickles_and_copies_without_its_trace_and_cqt_is_not
     cqt = classify.build_model(cfg, ["a", "b"]).eval()
     cqt.trace_for_cpu()                                  # librosa runs in its front end: stays eager
     assert cqt._traced is None
+
+
+def test_the_cpu_trace_gives_the_frames_heads_steps_and_their_embeddings():
+    model = _untrained(FRONT_ENDS["mel, peak"])
+    model = classify.build_model(dataclasses.replace(model.cfg, model=dataclasses.replace(model.cfg.model, head="frames")),
+                                 model.labels).eval()
+    clips = [0.1 * torch.randn(1, n, generator=torch.Generator().manual_seed(n)) for n in (8000, 3001, 300)]
+    with torch.no_grad():
+        eager = [model.steps_and_embedding(c) for c in clips]
+        model.trace_for_cpu()
+        traced = [model.steps_and_embedding(c) for c in clips]
+        assert model.step_logits(clips[0]).shape == (1, 25, 3)          # 80 ms steps: 25 in a second
+    for (steps, embeddings), (eager_steps, eager_embeddings) in zip(traced, eager):
+        torch.testing.assert_close(steps, eager_steps, atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(embeddings, eager_embeddings, atol=1e-5, rtol=1e-5)
+    with pytest.raises(ConfigError, match="'frames' head"):
+        _untrained(FRONT_ENDS["mel, peak"]).step_logits(clips[0])
+
+
+def test_a_timeline_window_takes_one_pass_for_its_steps_and_novelty_unless_the_trim_cuts_it(frames_run, monkeypatch):
+    bundle = tasks.load(frames_run.bundle_dir)
+    bundle = dataclasses.replace(bundle, cfg=dataclasses.replace(bundle.cfg, trim_db=30.0))
+    assert bundle.novelty is not None
+    passes = []
+    for method in ("steps_and_embedding", "logits_and_embedding"):
+        real = getattr(bundle.model, method)
+        monkeypatch.setattr(bundle.model, method, lambda w, *a, real=real, name=method: passes.append(name) or real(w, *a))
+    word = torch.from_numpy(tone(660.0, 0.5, seed=3))
+    quiet = 0.001 * torch.randn(1600, generator=torch.Generator().manual_seed(0))
+    padded = torch.cat([quiet, word, quiet])                 # 0.2 s of near silence each side: the trim cuts it
+    assert classify.prepared_span(word, bundle.cfg) == (0, len(word))
+    assert classify.prepared_span(padded, bundle.cfg) != (0, len(padded))
+    for clip, expected_passes in ((word, ["steps_and_embedding"]), (padded, ["steps_and_embedding", "logits_and_embedding"])):
+        passes.clear()
+        probs, score = classify.step_probabilities_and_novelty(bundle, clip)
+        assert passes == expected_passes
+        with torch.inference_mode():
+            expected_probs = torch.softmax(bundle.model.step_logits(clip[None])[0], dim=-1)
+            expected_score = float(classify.probabilities_and_novelty(bundle, [clip])[1][0])   # of the prepared clip
+        torch.testing.assert_close(probs, expected_probs)
+        assert score == pytest.approx(expected_score, abs=1e-5)
+        assert len(probs) == -(-len(clip) // bundle.model.step_samples())
 
 
 def test_a_loaded_bundle_is_traced_on_the_cpu(tone_run):

@@ -101,6 +101,7 @@ def test_timeline_on_cuda_gives_the_cpu_segments():
     on_gpu = timeline(tasks.load(SHIPPED, "cuda"), path)
     assert [(s.label, s.start_s, s.end_s) for s in on_gpu] == [(s.label, s.start_s, s.end_s) for s in on_cpu]
     assert [s.confidence for s in on_gpu] == pytest.approx([s.confidence for s in on_cpu], abs=1e-3)
+    assert [s.novelty for s in on_gpu] == pytest.approx([s.novelty for s in on_cpu], abs=1e-2)
 
 
 def test_cli_classify_on_cuda(capsys):

@@ -4,8 +4,8 @@ Feature code takes tensors and never opens a file; decoding is `workbench.media`
 """
 
 from workbench.features.activity import (
-    active_span, frame_energy_db, is_steady_noise, longest_pitch_run, pitch_periods, spectral_change_db, trim_noise,
-    trim_silence,
+    active_span, frame_energy_db, is_steady_noise, longest_pitch_run, noise_span, pitch_periods, spectral_change_db,
+    trim_noise, trim_silence,
 )
 from workbench.features.frames import FrameConfig, FrameExtractor, frames_to_tensor
 from workbench.features.plots import plot_confusion, plot_frame_strip, plot_spectrogram, plot_waveform
@@ -16,6 +16,7 @@ __all__ = [
     "frame_energy_db",
     "is_steady_noise",
     "longest_pitch_run",
+    "noise_span",
     "pitch_periods",
     "spectral_change_db",
     "trim_noise",

@@ -40,25 +40,31 @@ def trim_silence(waveform: Tensor, sample_rate: int, threshold_db: float = 40.0)
 
 def trim_noise(waveform: Tensor, sample_rate: int, margin_db: float = 12.0, quantile: float = 0.1,
                frame_s: float = 0.01) -> Tensor:
-    """Cut a mono clip's leading and trailing sound that is less than `margin_db` above its noise floor:
-    (samples,) -> (samples',).
+    """The span of a mono clip (samples,) that `noise_span` finds: (samples,) -> (samples',)."""
+    start, end = noise_span(waveform, sample_rate, margin_db, quantile, frame_s)
+    return waveform[start:end]
+
+
+def noise_span(waveform: Tensor, sample_rate: int, margin_db: float = 12.0, quantile: float = 0.1,
+               frame_s: float = 0.01) -> tuple[int, int]:
+    """(start, end) samples of a mono clip without its leading and trailing sound that is less than
+    `margin_db` above its noise floor.
 
     The floor is the `quantile` of its frame energies, which is the background when the clip is
     mostly background (a word recorded with a second of a noisy room around it). A trim relative to
     the peak keeps such noise when it is within its threshold of the peak; this one does not. Keep it
     for clips known to hold more than their word: in a clip that is the word alone, the floor is the
     word's own quiet part (an "s", a "f") and this would cut it. A clip whose floor is within
-    `margin_db` of its peak (noise, or a steady sound, throughout) is returned whole.
+    `margin_db` of its peak (noise, or a steady sound, throughout) is kept whole.
     """
     frame = max(1, round(frame_s * sample_rate))
     energy = frame_energy_db(waveform, frame)
     if energy.numel() == 0:
-        return waveform
+        return 0, waveform.shape[-1]
     above_floor_db = float(energy.max() - torch.quantile(energy, quantile)) - margin_db
     if above_floor_db <= 0:
-        return waveform
-    start, end = active_span(waveform, sample_rate, above_floor_db, frame_s)
-    return waveform[start:end]
+        return 0, waveform.shape[-1]
+    return active_span(waveform, sample_rate, above_floor_db, frame_s)
 
 
 # What sets steady noise apart from a word, calibrated at 8 kHz on FSDD's 2,500 recordings against

@@ -72,6 +72,15 @@ class AudioClassifier(nn.Module):
         pooled = self.head.pool(seq, final, steps) if isinstance(self.head, PoolingHead) else masked_mean(seq, steps)
         return self.head.out(pooled), torch.cat([pooled, masked_mean(x, steps)], dim=1)   # (B, H*dirs + D)
 
+    def steps_and_embedding(self, spec: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """The frames head's logits for every step (B, T', num_classes) and every step's embedding (B, T', H*dirs + D),
+        in one pass: what a timeline needs of each window. The mean of a clip's step embeddings over its steps is
+        `logits_and_embedding`'s embedding."""
+        if not isinstance(self.head, FramesHead):
+            raise ConfigError(f"steps_and_embedding needs the many-to-many 'frames' head, not {self.cfg.head!r}")
+        x, seq, _, _ = self._sequences(spec, lengths)
+        return self.head.out(seq), torch.cat([seq, x], dim=2)
+
     def step_lengths(self, lengths: Tensor) -> Tensor:
         """Frame lengths (B,) -> the number of valid output steps (B,) of the frames head."""
         return downsample_lengths(lengths, self.cfg.encoder.time_pool)

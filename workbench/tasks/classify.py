@@ -30,7 +30,7 @@ from workbench.data import (
 )
 from workbench.errors import ConfigError, EmptyMediaError
 from workbench.features import (
-    Spectrogram, SpectrogramConfig, is_steady_noise, longest_pitch_run, num_frames, trim_noise, trim_silence,
+    Spectrogram, SpectrogramConfig, active_span, is_steady_noise, longest_pitch_run, noise_span, num_frames,
 )
 from workbench.media import Audio, load_audio
 from workbench.models import AudioClassifier, ClassifierConfig, EncoderConfig, NoveltyStats, fit_novelty, novelty
@@ -140,10 +140,15 @@ class Classifier(nn.Module):
 
     def step_logits(self, waveforms: Tensor) -> Tensor:
         """(B, samples) unpadded -> the frames head's logits per step (B, n_steps, num_classes), a step being
-        `step_samples()` samples; eager, as the timeline calls it once per window."""
+        `step_samples()` samples."""
+        return self.steps_and_embedding(waveforms)[0]
+
+    def steps_and_embedding(self, waveforms: Tensor) -> tuple[Tensor, Tensor]:
+        """(B, samples) unpadded -> `step_logits` and every step's embedding (B, n_steps, D) from one pass
+        (`AudioClassifier.steps_and_embedding`): what the timeline needs of each window; traced on the CPU."""
         if self.cfg.model.head != "frames":
-            raise ConfigError(f"step_logits needs the many-to-many 'frames' head, not {self.cfg.model.head!r}")
-        return self.net(self.frontend(self._pad_short(waveforms, None)[0]), None)
+            raise ConfigError(f"step logits need the many-to-many 'frames' head, not {self.cfg.model.head!r}")
+        return self._run("steps_and_embedding", waveforms, None)
 
     def logits_and_embedding(self, waveforms: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """`forward`'s logits (B, num_classes) and the network's embedding (B, D) of each clip
@@ -175,8 +180,10 @@ class Classifier(nn.Module):
         example = torch.zeros(1, self.cfg.features.sample_rate // 2)
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")     # torch.jit.trace's deprecation notice and the LSTM's shape-check notes
-            traced = torch.jit.trace_module(self, {"forward": (example,), "logits_and_embedding": (example,)},
-                                            check_trace=False)
+            methods = {"forward": (example,), "logits_and_embedding": (example,)}
+            if self.cfg.model.head == "frames":
+                methods["steps_and_embedding"] = (example,)
+            traced = torch.jit.trace_module(self, methods, check_trace=False)
         object.__setattr__(self, "_traced", traced)     # kept out of state_dict(), children() and export
 
     def __getstate__(self) -> dict:
@@ -307,14 +314,21 @@ def load(path: str | Path, device: torch.device | str = "cpu", files: BundleFile
 
 def prepare(waveform: Tensor, cfg: ClassifyConfig) -> Tensor:
     """What the model sees of a mono clip (samples,): trimmed of silence when cfg.trim_db is set, and of
-    background noise when it is still longer than cfg.noise_trim_after_s after that."""
+    background noise when it is still longer than cfg.noise_trim_after_s after that (`prepared_span`)."""
+    start, end = prepared_span(waveform, cfg)
+    return waveform[start:end]
+
+
+def prepared_span(waveform: Tensor, cfg: ClassifyConfig) -> tuple[int, int]:
+    """(start, end) samples of a mono clip (samples,) that `prepare` keeps."""
     if cfg.trim_db is None:
-        return waveform
+        return 0, waveform.shape[-1]
     rate = cfg.features.sample_rate
-    clip = trim_silence(waveform, rate, cfg.trim_db)
-    if cfg.noise_trim_after_s is not None and clip.shape[-1] > cfg.noise_trim_after_s * rate:
-        clip = trim_noise(clip, rate, cfg.noise_margin_db)
-    return clip
+    start, end = active_span(waveform, rate, cfg.trim_db)
+    if cfg.noise_trim_after_s is not None and end - start > cfg.noise_trim_after_s * rate:
+        first, last = noise_span(waveform[start:end], rate, cfg.noise_margin_db)
+        start, end = start + first, start + last
+    return start, end
 
 
 @torch.inference_mode()
@@ -338,6 +352,22 @@ def _probabilities_and_novelty(bundle: LoadedBundle, clips: list[Tensor]) -> tup
         return torch.softmax(bundle.model(batch.waveforms, batch.lengths).float(), dim=-1).cpu(), None
     logits, embedding = bundle.model.logits_and_embedding(batch.waveforms, batch.lengths)
     return torch.softmax(logits.float(), dim=-1).cpu(), novelty(bundle.novelty, embedding.float()).cpu()
+
+
+@torch.inference_mode()
+def step_probabilities_and_novelty(bundle: LoadedBundle, waveform: Tensor) -> tuple[Tensor, float | None]:
+    """A frames-head bundle's probabilities for every step (n_steps, num_classes) of a mono waveform (samples,) as
+    it is, step i covering its samples from i * `step_samples()`, and its novelty as `probabilities_and_novelty`
+    gives it (of the `prepare`d clip; None for a bundle without novelty stats). One pass when `prepare` keeps the
+    waveform whole; when it trims, the novelty takes a second pass over what it keeps."""
+    logits, steps = bundle.model.steps_and_embedding(waveform[None].to(bundle.device))
+    probs = torch.softmax(logits[0].float(), dim=-1).cpu()
+    if bundle.novelty is None:
+        return probs, None
+    first, last = prepared_span(waveform, bundle.cfg)
+    if (first, last) == (0, waveform.shape[-1]):        # the clip's embedding is its steps' mean
+        return probs, float(novelty(bundle.novelty, steps.mean(1).float())[0])
+    return probs, float(_probabilities_and_novelty(bundle, [waveform[first:last]])[1][0])
 
 
 @torch.inference_mode()

@@ -3,7 +3,7 @@
 The file is read in chunks. An optional energy gate finds voiced regions (frames louder than an
 adaptive noise floor); each region no longer than `window_s` is classified whole, and longer
 regions (or the whole file, with the gate off) are covered by sliding windows. A bundle with the
-many-to-many "frames" head labels every step of a window instead (`Classifier.step_logits`; its
+many-to-many "frames" head labels every step of a window instead (`Classifier.steps_and_embedding`; its
 windows then follow each other without overlap). Consecutive windows or steps of one label are
 merged into segments `{start_s, end_s, label, confidence, novelty}`. Segments the model is unsure
 of are dropped, and so are, with a bundle that sets them, those whose windows sound unlike its training
@@ -24,7 +24,9 @@ import torch
 from workbench.errors import ConfigError
 from workbench.features import frame_energy_db
 from workbench.media import stream_audio
-from workbench.tasks.classify import LoadedBundle, probabilities_and_novelty, voice_warning
+from workbench.tasks.classify import (
+    LoadedBundle, probabilities_and_novelty, step_probabilities_and_novelty, voice_warning,
+)
 
 FRAME_S = 0.01          # energy frames of 10 ms
 
@@ -138,17 +140,18 @@ class _Tracker:
     def _classify(self, start: int, end: int) -> list[Window]:
         """One window over samples [start, end), or with the frames head one per step of it."""
         clip = torch.from_numpy(np.ascontiguousarray(self.buf[start - self.buf_start:end - self.buf_start]))
-        probs, novelty = probabilities_and_novelty(self.bundle, [clip])
-        score = None if novelty is None else float(novelty[0])
-        voiceless = self.cfg.skip_novel and voice_warning(self.bundle.cfg, clip, score) is not None
         if not self.steps:
-            return [(start, end, probs[0].numpy(), score, voiceless)]
-        with torch.inference_mode():
-            logits = self.bundle.model.step_logits(clip[None].to(self.bundle.device))[0]   # (n_steps, num_classes)
-        step_probs = torch.softmax(logits.float(), dim=-1).cpu().numpy()    # at least one step (min_samples)
-        num_steps = min(len(step_probs), -(-(end - start) // self.step))  # not the silence a short clip is padded with
+            probs, novelty = probabilities_and_novelty(self.bundle, [clip])
+            score = None if novelty is None else float(novelty[0])
+            return [(start, end, probs[0].numpy(), score, self._voiceless(clip, score))]
+        probs, score = step_probabilities_and_novelty(self.bundle, clip)
+        num_steps = min(len(probs), -(-(end - start) // self.step))     # not the silence a short clip is padded with
         bounds = [start + i * self.step for i in range(num_steps)] + [end]
-        return [(bounds[i], bounds[i + 1], step_probs[i], score, voiceless) for i in range(num_steps)]
+        voiceless = self._voiceless(clip, score)
+        return [(bounds[i], bounds[i + 1], probs[i].numpy(), score, voiceless) for i in range(num_steps)]
+
+    def _voiceless(self, clip: torch.Tensor, score: float | None) -> bool:
+        return self.cfg.skip_novel and voice_warning(self.bundle.cfg, clip, score) is not None
 
     def feed(self, chunk: np.ndarray) -> None:
         """Append a chunk, gate its frames, classify the windows it completes, forget what is no longer needed."""
