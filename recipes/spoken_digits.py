@@ -302,6 +302,11 @@ RECIPE_ENGINES = ("espeak", "flite")
 # word cue) 0.940 (0.922, 0.958) and 0.930 (0.906, 0.954), +0.5 points over two seeds, inside the
 # spread; 32 mel bins instead of 40 (`features.n_mels=32 model.encoder.num_bins=32`) 0.909 (0.912,
 # 0.906) at seed 0, yweweler's "six" heard as "eight" 30 times in 50. Neither is adopted.
+# Per-channel energy normalisation instead of the peak-normalised dB (`--set features.scale=pcen
+# features.normalize=none`: each mel bin divided by its own smoothed past, which stresses onsets, where the consonants
+# that tell "six" from "eight" are), with the many-to-many head and joined words, on nicolas and yweweler at seed 0:
+# 0.888 (0.826, 0.950) against this recipe's 0.932 (0.920, 0.944); nicolas's "six" heard as "eight" 21 times in 50
+# and his "four" as "eight" 14. Not adopted.
 # RHVoice's four English voices (HTS voices trained on CMU ARCTIC speakers: alan, bdl, clb, slt) and SVOX
 # Pico's US and British voices, 150 takes of every digit each on top of this recipe's
 # (`--engines espeak,flite,rhvoice:150,pico:150`, 3,000 more takes; the shipped model already hears 94%

@@ -92,6 +92,8 @@ def _configs():
     yield SpectrogramConfig(kind="mel", scale="log", normalize="utterance")
     yield SpectrogramConfig(kind="stft", scale="linear", power=1.0)
     yield SpectrogramConfig(kind="mel", center=False)
+    yield SpectrogramConfig(kind="mel", scale="pcen")
+    yield SpectrogramConfig(kind="stft", scale="pcen", power=1.0, normalize="utterance")
 
 
 @pytest.mark.parametrize("cfg", list(_configs()), ids=lambda c: f"{c.kind}-{c.scale}-{c.normalize}-{c.center}")
@@ -187,7 +189,8 @@ def test_buffers_follow_the_module(device):
     {"n_mels": 0}, {"n_mels": -3}, {"power": 0.0}, {"top_db": 0.0},
     {"kind": "mfcc", "scale": "linear"}, {"kind": "mfcc", "n_mfcc": 65},
     {"kind": "cqt", "n_bins": 96}, {"kind": "cqt", "center": False}, {"kind": "cqt", "bins_per_octave": 0},
-    {"mel_scale": "bark"},
+    {"mel_scale": "bark"}, {"kind": "mfcc", "scale": "pcen"}, {"scale": "pcen", "normalize": "peak"},
+    {"scale": "pcen", "pcen_bias": 0.0}, {"scale": "pcen", "pcen_time_s": 0.0}, {"pcen_gain": -0.1},
 ])
 def test_bad_config_is_a_config_error(kwargs):
     with pytest.raises(ConfigError):
@@ -266,6 +269,26 @@ def test_mel_db_matches_librosa_power_to_db(speechlike):
     ours = _ours(speechlike)
     mel = librosa.feature.melspectrogram(y=speechlike, sr=SAMPLE_RATE, n_fft=400, hop_length=160, n_mels=64)
     np.testing.assert_allclose(ours, librosa.power_to_db(mel, ref=1.0, top_db=80.0), atol=1e-3)
+
+
+@pytest.mark.parametrize("power", [1.0, 2.0])
+def test_pcen_matches_librosa(speechlike, power):
+    ours = _ours(speechlike, scale="pcen", power=power, n_mels=40, pcen_time_s=0.2, pcen_gain=0.9)
+    mel = librosa.feature.melspectrogram(y=speechlike, sr=SAMPLE_RATE, n_fft=400, hop_length=160, n_mels=40, power=power)
+    theirs = librosa.pcen(mel * float(2 ** 31) ** power, sr=SAMPLE_RATE, hop_length=160, time_constant=0.2, gain=0.9,
+                          bias=2.0, power=0.5, eps=1e-6)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-4)
+
+
+def test_pcen_ignores_a_steady_level_and_marks_the_onset_of_a_sound():
+    cfg = SpectrogramConfig(sample_rate=8000, n_fft=256, hop_length=80, n_mels=40, scale="pcen")
+    tone = torch.sin(2 * math.pi * 500 * torch.arange(16_000) / 8000)
+    quiet_then_loud = torch.cat([0.001 * _noise(8_000, seed=4), 0.5 * tone[:8_000]])
+    out = spectrogram(quiet_then_loud, cfg)
+    band = out[int(spectrogram(tone, replace(cfg, scale="linear")).mean(-1).argmax())]     # the tone's mel bin
+    assert band[101:106].mean() > 4 * band[150:].mean()      # the onset stands out; the held tone fades
+    loud, soft = spectrogram(0.5 * tone, cfg), spectrogram(0.005 * tone, cfg)     # 40 dB apart
+    torch.testing.assert_close(loud[:, 60:], soft[:, 60:], rtol=0.15, atol=0.05)  # once the gain has settled
 
 
 def test_mfcc_matches_librosa(speechlike):

@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 KINDS = ("mel", "mfcc", "stft", "cqt")
 WINDOWS = ("hann", "hamming", "blackman", "rectangular")
-SCALES = ("db", "log", "linear")
+SCALES = ("db", "log", "linear", "pcen")
 NORMALIZATIONS = ("none", "utterance", "utterance_mean", "frame", "peak")
 MEL_SCALES = ("slaney", "htk")
 CQT_DEFAULT_FMIN = 32.703195662574764  # C1, librosa's default; used when fmin is 0
@@ -57,7 +57,7 @@ class SpectrogramConfig:
     fmin: float = 0.0  # cqt: 0 means C1 (32.70 Hz)
     fmax: float | None = None  # None -> sample_rate / 2 (mel)
     power: float = 2.0  # 2: power, 1: magnitude
-    scale: Literal["db", "log", "linear"] = "db"  # mfcc: the log of the mel before the DCT
+    scale: Literal["db", "log", "linear", "pcen"] = "db"  # mfcc: the log of the mel before the DCT
     top_db: float | None = 80.0  # dB floor below each item's own maximum
     # utterance: zero mean, unit variance per bin over valid frames; utterance_mean: zero mean only (CMN);
     # frame: zero mean, unit variance across bins; peak: dB above the item's floor (db scale and top_db only)
@@ -66,6 +66,13 @@ class SpectrogramConfig:
     bins_per_octave: int = 12  # cqt
     n_bins: int = 84  # cqt
     mel_scale: Literal["slaney", "htk"] = "slaney"  # mel/mfcc filterbank spacing
+    # scale="pcen": per-channel energy normalisation (Wang et al. 2017, librosa.pcen's parameters) of the spectrogram
+    # of the waveform scaled to 32-bit integer range: each bin divided by its own smoothed past (an automatic gain
+    # that stresses onsets over steady sound), then compressed. Its time constant in seconds, gain, bias and power:
+    pcen_time_s: float = 0.4
+    pcen_gain: float = 0.98
+    pcen_bias: float = 2.0
+    pcen_power: float = 0.5
 
     def __post_init__(self) -> None:
         for name, allowed in (("kind", KINDS), ("window", WINDOWS), ("scale", SCALES),
@@ -86,8 +93,10 @@ class SpectrogramConfig:
         if self.top_db is not None and self.top_db <= 0:
             raise ConfigError(f"top_db={self.top_db} must be positive or None")
         self._check_frequencies()
-        if self.kind == "mfcc" and self.scale == "linear":
+        if self.kind == "mfcc" and self.scale in ("linear", "pcen"):
             raise ConfigError("kind='mfcc' takes the DCT of a log-mel: scale must be 'db' or 'log'")
+        if self.pcen_time_s <= 0 or self.pcen_gain < 0 or self.pcen_bias <= 0 or self.pcen_power <= 0:
+            raise ConfigError("pcen_time_s, pcen_bias and pcen_power must be positive and pcen_gain not negative")
         if self.kind == "mfcc" and self.n_mfcc > self.n_mels:
             raise ConfigError(f"n_mfcc={self.n_mfcc} must not exceed n_mels={self.n_mels}")
         if self.kind == "cqt":
@@ -278,6 +287,8 @@ class Spectrogram(nn.Module):
             return spec
         if cfg.scale == "log":
             return torch.log(spec + LOG_OFFSET)
+        if cfg.scale == "pcen":
+            return _pcen(spec * float(2 ** 31) ** cfg.power, cfg)
         amin = DB_AMIN ** (cfg.power / 2)  # 1e-10 for power, 1e-5 for magnitude, as librosa
         db = (20.0 / cfg.power) * torch.log10(spec.clamp_min(amin))
         if cfg.top_db is None:
@@ -306,3 +317,22 @@ class Spectrogram(nn.Module):
             var = ((spec - mean) * mask).square().sum(dim=-1, keepdim=True) / count
             return (spec - mean) / torch.sqrt(var + NORM_EPS)
         return spec
+
+
+PCEN_EPS = 1e-6
+
+
+def _pcen(energy: Tensor, cfg: SpectrogramConfig) -> Tensor:
+    """Per-channel energy normalisation (Wang et al. 2017) as librosa.pcen computes it (its smoother starting from
+    the state a constant input of 1 leaves): (N, bins, frames) -> (N, bins, frames)."""
+    t_frames = cfg.pcen_time_s * cfg.sample_rate / cfg.hop_length
+    b = (math.sqrt(1 + 4 * t_frames ** 2) - 1) / (2 * t_frames ** 2)
+    dtype = energy.dtype
+    a_coeffs = torch.tensor([1.0, b - 1.0], dtype=dtype, device=energy.device)
+    b_coeffs = torch.tensor([b, 0.0], dtype=dtype, device=energy.device)
+    smooth = torchaudio.functional.lfilter(energy, a_coeffs, b_coeffs, clamp=False)
+    decay = (1.0 - b) ** torch.arange(1, energy.shape[-1] + 1, dtype=dtype, device=energy.device)
+    smooth = smooth + decay
+    gain = torch.exp(-cfg.pcen_gain * (math.log(PCEN_EPS) + torch.log1p(smooth / PCEN_EPS)))
+    bias, power = cfg.pcen_bias, cfg.pcen_power
+    return bias ** power * torch.expm1(power * torch.log1p(energy * gain / bias))
