@@ -180,7 +180,8 @@ HEAD = "frames"
 # 0.964, nicolas 0.916, theo 0.930, yweweler 0.952) against 0.949 without it, connected words 0.855 against 0.646. At
 # train.seed=2 (`splice50_s2`): single words 0.952 (jackson 0.968, lucas 0.970, nicolas 0.912, theo 0.958, yweweler 0.950)
 # against 0.945, connected words 0.856: 0.948 against 0.947 over the three seeds. The price: the novelty warning (`recipes.digit_novelty splice50_s0`) catches
-# fewer other sounds at the same threshold (beeps 66% against 84%, music 44% against 70%, knocks 81% against 92%),
+# fewer other sounds at the same threshold (beeps 66% against 84%, music 44% against 70%, knocks 81% against 92%;
+# at seed 2, `splice50_s2`: 52%, 24% and 79%, none of the held-out digits; its 1% rule would allow 2.38, seed 0's 2.59),
 # and training takes about 1.4 times as long (fewer, longer sequences through the LSTM).
 # A quarter of the clips joined instead of half (`splice25_s0`: `--set augment.splice_prob=0.25`, seed 0), to see whether
 # fewer joins give back the novelty warning: single words 0.944 (jackson 0.962, lucas 0.962, nicolas 0.920, theo 0.938,
