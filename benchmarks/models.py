@@ -25,8 +25,8 @@ from benchmarks.report import Results, Row
 from benchmarks.timing import Budget, Failed, Timing, race, threads
 from workbench import tasks
 from workbench.data import AudioBatch
-from workbench.tasks import classify
 from workbench.media import probe
+from workbench.tasks import classify
 from workbench.tasks.classify import ClassifyConfig, build_model
 from workbench.tasks.timeline import timeline
 from workbench.train import train_step

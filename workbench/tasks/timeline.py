@@ -145,10 +145,11 @@ class _Tracker:
             score = None if novelty is None else float(novelty[0])
             return [(start, end, probs[0].numpy(), score, self._voiceless(clip, score))]
         probs, score = step_probabilities_and_novelty(self.bundle, clip)
-        num_steps = min(len(probs), -(-(end - start) // self.step))     # not the silence a short clip is padded with
+        step_probs = probs.numpy()                                           # (n_steps, num_classes)
+        num_steps = min(len(step_probs), -(-(end - start) // self.step))  # not the silence a short clip is padded with
         bounds = [start + i * self.step for i in range(num_steps)] + [end]
         voiceless = self._voiceless(clip, score)
-        return [(bounds[i], bounds[i + 1], probs[i].numpy(), score, voiceless) for i in range(num_steps)]
+        return [(bounds[i], bounds[i + 1], step_probs[i], score, voiceless) for i in range(num_steps)]
 
     def _voiceless(self, clip: torch.Tensor, score: float | None) -> bool:
         return self.cfg.skip_novel and voice_warning(self.bundle.cfg, clip, score) is not None
