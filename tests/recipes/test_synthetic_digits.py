@@ -175,6 +175,7 @@ def test_a_missing_mbrola_voice_is_named_with_its_package(tmp_path, monkeypatch)
     missing = synthetic.missing_mbrola_voices(tmp_path)
     assert "us1" not in missing and "de3" in missing and len(missing) == 19
     monkeypatch.setattr(synthetic, "missing_mbrola_voices", lambda: ["de3"])
+    monkeypatch.setattr(synthetic.shutil, "which", lambda program: f"/usr/bin/{program}")   # mbrola itself or not
     with pytest.raises(SystemExit, match="apt-get install mbrola-de3"):
         make_synthetic_digits(tmp_path / "out", per_digit=1, engines=("espeak", "mbrola"))
     assert not (tmp_path / "out").exists()                         # nothing half-written
