@@ -388,8 +388,15 @@ def _add_classify(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--top-k", type=_positive_int, default=3, help="how many labels to show (default: %(default)s)")
     parser.add_argument("--timeline", action="store_true",
                         help="segment long files with sliding windows (a frames-head model: a label per step)")
-    parser.add_argument("--window", type=float, default=timeline.TimelineConfig.window_s, help="timeline window (s)")
-    parser.add_argument("--hop", type=float, default=timeline.TimelineConfig.hop_s, help="timeline hop (s)")
+    parser.add_argument("--window", type=float,
+                        help=f"timeline window (s): the span labelled at once (default: "
+                             f"{timeline.TimelineConfig.window_s:g} s, or {timeline.TimelineConfig.steps_window_s:g} s "
+                             f"of steps per pass for a frames-head model)")
+    parser.add_argument("--hop", type=float, default=timeline.TimelineConfig.hop_s,
+                        help="timeline hop (s) of a window-head model's sliding windows (default: %(default)s)")
+    parser.add_argument("--context", type=float, default=timeline.TimelineConfig.context_s,
+                        help="timeline of a frames-head model: what each pass also hears on either side of its "
+                             "steps (s, default: %(default)s)")
     parser.add_argument("--no-gate", action="store_true", help="timeline: classify silence too")
     parser.add_argument("--keep-novel", action="store_true",
                         help="timeline: keep segments that sound unlike the model's training clips or hold no voiced "
@@ -418,8 +425,11 @@ def _cmd_classify(args: argparse.Namespace) -> int:
         files = data.media_files([next(iter(names)) if str(p) == STDIN else p for p in args.paths])
         show = lambda o: _show_classification(o, args, bundle.cfg, names)  # noqa: E731
         if args.timeline:
-            cfg = timeline.TimelineConfig(window_s=args.window, hop_s=min(args.hop, args.window),
-                                          gate=not args.no_gate, skip_novel=not args.keep_novel)
+            # --window is the span labelled at once, whichever head: a window head's window or a frames head's pass
+            window = {} if args.window is None else {"window_s": args.window, "steps_window_s": args.window}
+            hop_s = min(args.hop, window.get("window_s", timeline.TimelineConfig.window_s))
+            cfg = timeline.TimelineConfig(**window, hop_s=hop_s, context_s=args.context, gate=not args.no_gate,
+                                          skip_novel=not args.keep_novel)
             outcomes = run_batch(files, lambda path: timeline.timeline(bundle, path, cfg), on_result=show)
         else:
             outcomes = classify.predict_files(bundle, files, on_result=show)   # the model runs on batches of files

@@ -127,6 +127,9 @@ def test_a_timeline_window_that_is_not_positive_is_a_usage_error_naming_it(tone_
     soundfile.write(path, tone(300.0, 0.5, 8000), 8000)
     assert cli.main(["classify", "--model", str(tone_run.bundle_dir), "--timeline", "--window", "0", str(path)]) == 2
     assert capsys.readouterr().err == "workbench: error: window_s=0.0 must be positive\n"
+    assert cli.main(["classify", "--model", str(tone_run.bundle_dir), "--timeline", "--context", "-1", str(path)]) == 2
+    assert capsys.readouterr().err == ("workbench: error: steps_window_s=3.0 must be positive and context_s=-1.0 not "
+                                       "negative\n")
 
 
 def test_a_dash_classifies_a_file_piped_to_standard_input_next_to_named_files(tone_run, tmp_path, capsys, pipe_stdin):

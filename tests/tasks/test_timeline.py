@@ -92,3 +92,63 @@ def test_a_frames_head_model_learns_from_clip_labels_and_labels_every_step_of_th
     segments = timeline(bundle, tmp_path / "run.wav", TimelineConfig(gate=False, window_s=2.0))
     assert [s.label for s in segments] == [label for label, _ in run]
     assert segments[0].end_s == pytest.approx(1.0, abs=0.15) and segments[1].end_s == pytest.approx(1.8, abs=0.15)
+
+
+def test_a_frames_head_labels_a_long_region_in_passes_that_hear_context_on_each_side(frames_run, tmp_path, monkeypatch):
+    from workbench.tasks import timeline as timeline_module
+    bundle = tasks.load(frames_run.bundle_dir)
+    step, rate = bundle.model.step_samples(), bundle.cfg.features.sample_rate     # the model's rate, not the file's
+    heard = []                          # the length of every clip a pass hears
+    real = timeline_module.step_probabilities_and_novelty
+    monkeypatch.setattr(timeline_module, "step_probabilities_and_novelty",
+                        lambda b, clip: heard.append(len(clip)) or real(b, clip))
+    run = [("low", 1.0), ("high", 0.8), ("mid", 1.2), ("low", 0.9), ("high", 1.1)]      # 5 s with no silence
+    audio = np.concatenate([tone(TONES_HZ[label], s, seed=7) for label, s in run])
+    soundfile.write(tmp_path / "run.wav", audio, SAMPLE_RATE)
+
+    def labelled(cfg):
+        heard.clear()
+        segments = timeline(bundle, tmp_path / "run.wav", cfg)
+        assert segments[0].start_s == 0.0 and segments[-1].end_s == pytest.approx(5.0, abs=1e-6)
+        assert all(a.end_s == b.start_s for a, b in zip(segments, segments[1:]))       # every step labelled once
+        return segments
+
+    whole = labelled(TimelineConfig(gate=False, steps_window_s=6.0))                    # one pass
+    samples = round(5.0 * rate)
+    assert heard == [samples] and [s.label for s in whole] == [label for label, _ in run]
+
+    segments = labelled(TimelineConfig(gate=False, steps_window_s=1.0, context_s=0.5, chunk_s=0.7))
+    window, context = step * round(rate / step), step * (rate // 2 // step)
+    assert heard[0] == window + context                 # the first pass: nothing before the file's start
+    assert set(heard[1:-1]) == {window + 2 * context}   # then the pass and its context on both sides
+    assert heard[-1] == samples - (len(heard) - 1) * window + context        # the rest, heard from before it
+    assert [s.label for s in segments] == [label for label, _ in run]
+    for a, b in zip(segments, whole):
+        assert abs(a.end_s - b.end_s) <= step / rate + 1e-9
+
+    labelled(TimelineConfig(gate=False, steps_window_s=4.7, context_s=0.5))           # 4.7 s and its context: one pass
+    assert heard == [samples]
+    with pytest.raises(ConfigError, match="context_s"):
+        TimelineConfig(context_s=-0.1)
+
+
+def test_a_long_region_is_streamed_in_constant_memory(tone_run, frames_run, tmp_path, monkeypatch):
+    from workbench.tasks import timeline as timeline_module
+    audio = np.concatenate([tone(TONES_HZ[label], 1.0, seed=i) for i, label in enumerate(["low", "mid", "high"] * 10)])
+    soundfile.write(tmp_path / "long.wav", audio, SAMPLE_RATE)                    # 30 s with no silence
+    largest = []
+    feed = timeline_module._Tracker.feed
+
+    def watched(tracker, chunk):
+        feed(tracker, chunk)
+        largest.append(len(tracker.buf))
+
+    monkeypatch.setattr(timeline_module._Tracker, "feed", watched)
+    for run, cfg in ((tone_run, TimelineConfig(gate=False, chunk_s=1.0)),
+                     (frames_run, TimelineConfig(gate=False, chunk_s=1.0, steps_window_s=2.0, context_s=0.5))):
+        largest.clear()
+        segments = timeline(tasks.load(run.bundle_dir), tmp_path / "long.wav", cfg)
+        assert len(segments) >= 25
+        # a chunk, plus at most a window and what it hears around it
+        rate = tasks.load(run.bundle_dir).cfg.features.sample_rate
+        assert max(largest) <= rate * (cfg.chunk_s + 3.0)

@@ -3,13 +3,15 @@
 The file is read in chunks. An optional energy gate finds voiced regions (frames louder than an
 adaptive noise floor); each region no longer than `window_s` is classified whole, and longer
 regions (or the whole file, with the gate off) are covered by sliding windows. A bundle with the
-many-to-many "frames" head labels every step of a window instead (`Classifier.steps_and_embedding`; its
-windows then follow each other without overlap). Consecutive windows or steps of one label are
+many-to-many "frames" head labels every step instead (`Classifier.steps_and_embedding`): a region no longer
+than `steps_window_s` plus `context_s` in one pass, a longer one in passes of `steps_window_s` that follow each
+other, each hearing up to `context_s` more on either side so that a word a pass's edge cuts is still heard whole
+(the steps of that context come from the neighbouring pass). Consecutive windows or steps of one label are
 merged into segments `{start_s, end_s, label, confidence, novelty}`. Segments the model is unsure
 of are dropped, and so are, with a bundle that sets them, those whose windows sound unlike its training
 clips (`novelty_threshold`) or hold no voiced sound (`warn_no_voice`, as `classify.voice_warning` judges
 a clip: no pitch in any window, at a novelty over `classify.VOICELESS_NOVELTY`). Memory holds one chunk
-plus one window, whatever the file's length.
+plus one window (and its context), whatever the file's length.
 """
 
 from __future__ import annotations
@@ -33,8 +35,10 @@ FRAME_S = 0.01          # energy frames of 10 ms
 
 @dataclass(frozen=True)
 class TimelineConfig:
-    window_s: float = 1.0           # longest span classified at once
-    hop_s: float = 0.25             # step of sliding windows inside long regions
+    window_s: float = 1.0           # window head: longest span classified at once
+    hop_s: float = 0.25             # window head: step of sliding windows inside long regions
+    steps_window_s: float = 3.0     # frames head: steps labelled per pass over a long region
+    context_s: float = 0.5          # frames head: audio a pass also hears on each side of its steps
     gate: bool = True               # skip silence with an energy gate
     floor_db: float = -55.0         # frames quieter than this (dBFS) are always silence
     margin_db: float = 12.0         # ... and so are frames less than this above the noise floor
@@ -52,6 +56,9 @@ class TimelineConfig:
             raise ConfigError(f"window_s={self.window_s} must be positive")
         if not 0 < self.hop_s <= self.window_s:
             raise ConfigError(f"hop_s={self.hop_s} must be in (0, window_s={self.window_s}]")
+        if not self.steps_window_s > 0 or self.context_s < 0:
+            raise ConfigError(f"steps_window_s={self.steps_window_s} must be positive and context_s={self.context_s} "
+                              "not negative")
         if self.smooth_steps < 1 or self.smooth_steps % 2 == 0:
             raise ConfigError(f"smooth_steps={self.smooth_steps} must be an odd number of steps, 1 for none")
         if self.chunk_s <= 0 or self.min_gap_s < 0 or self.pad_s < 0:
@@ -123,10 +130,17 @@ class _Tracker:
         self.bundle, self.cfg = bundle, cfg
         self.sample_rate = bundle.cfg.features.sample_rate
         self.frame = max(1, round(FRAME_S * self.sample_rate))
-        self.window = round(cfg.window_s * self.sample_rate)
         self.steps = bundle.cfg.model.head == "frames"     # a label per step, not per window
-        self.hop = self.window if self.steps else max(1, round(cfg.hop_s * self.sample_rate))
         self.step = bundle.model.step_samples()
+        if self.steps:       # passes of whole steps, so that every pass's steps fall on one grid
+            self.window = self.step * max(1, round(cfg.steps_window_s * self.sample_rate / self.step))
+            self.hop, self.context = self.window, self.step * int(cfg.context_s * self.sample_rate // self.step)
+        else:
+            self.window, self.context = round(cfg.window_s * self.sample_rate), 0
+            self.hop = max(1, round(cfg.hop_s * self.sample_rate))
+        # how far before the next window the open region's samples are still needed: its context, or the
+        # window head's last window, which can start up to a hop before it
+        self.lookback = self.context if self.steps else self.hop
         self.pad = round(cfg.pad_s * self.sample_rate)
         self.buf, self.buf_start = np.zeros(0, np.float32), 0
         self.region: int | None = None         # first sample of the open region
@@ -137,19 +151,29 @@ class _Tracker:
         self.floor = _NoiseFloor()
         self.next_frame = 0                    # first sample of the next energy frame to look at
 
-    def _classify(self, start: int, end: int) -> list[Window]:
-        """One window over samples [start, end), or with the frames head one per step of it."""
-        clip = torch.from_numpy(np.ascontiguousarray(self.buf[start - self.buf_start:end - self.buf_start]))
+    def _classify(self, start: int, end: int, heard_from: int | None = None,
+                  heard_to: int | None = None) -> list[Window]:
+        """One window over samples [start, end), or with the frames head one per step of it, the network hearing
+        [heard_from, heard_to) around it (heard_from a whole number of steps before start)."""
+        heard_from = start if heard_from is None else heard_from
+        heard_to = end if heard_to is None else heard_to
+        clip = torch.from_numpy(np.ascontiguousarray(self.buf[heard_from - self.buf_start:heard_to - self.buf_start]))
         if not self.steps:
             probs, novelty = probabilities_and_novelty(self.bundle, [clip])
             score = None if novelty is None else float(novelty[0])
             return [(start, end, probs[0].numpy(), score, self._voiceless(clip, score))]
         probs, score = step_probabilities_and_novelty(self.bundle, clip)
-        step_probs = probs.numpy()                                           # (n_steps, num_classes)
+        first = (start - heard_from) // self.step
+        step_probs = probs.numpy()[first:]                                   # (n_steps, num_classes) from start on
         num_steps = min(len(step_probs), -(-(end - start) // self.step))  # not the silence a short clip is padded with
         bounds = [start + i * self.step for i in range(num_steps)] + [end]
         voiceless = self._voiceless(clip, score)
         return [(bounds[i], bounds[i + 1], step_probs[i], score, voiceless) for i in range(num_steps)]
+
+    def _left_context(self, start: int, region: int) -> int:
+        """Where a pass whose steps start at `start` begins hearing: up to `context` earlier, within the region
+        that starts at sample `region`, a whole number of steps before `start`."""
+        return start - min(self.context, (start - region) // self.step * self.step)
 
     def _voiceless(self, clip: torch.Tensor, score: float | None) -> bool:
         return self.cfg.skip_novel and voice_warning(self.bundle.cfg, clip, score) is not None
@@ -169,7 +193,8 @@ class _Tracker:
         for i in range(count):
             self._step(first + i * self.frame, bool(active[i]))
         self.next_frame = first + count * self.frame
-        keep = self.region if self.region is not None else self.next_frame - self.pad
+        keep = (max(self.region, self.next_window - self.lookback) if self.region is not None
+                else self.next_frame - self.pad)
         cut = max(0, keep - self.buf_start)
         self.buf, self.buf_start = self.buf[cut:], self.buf_start + cut
 
@@ -183,8 +208,10 @@ class _Tracker:
         elif self.region is not None and start - self.last_active >= self.cfg.min_gap_s * self.sample_rate:
             self.close(min(end, self.last_active + self.pad))
             return
-        while self.region is not None and end >= self.next_window + self.window:
-            self.windows += self._classify(self.next_window, self.next_window + self.window)
+        while self.region is not None and end >= self.next_window + self.window + self.context:
+            window_end = self.next_window + self.window
+            self.windows += self._classify(self.next_window, window_end,
+                                           self._left_context(self.next_window, self.region), window_end + self.context)
             self.next_window += self.hop
 
     def close(self, region_end: int) -> None:
@@ -198,8 +225,11 @@ class _Tracker:
         if not self.windows:
             self.windows = self._classify(start, region_end)
         elif self.windows[-1][1] < region_end:
-            last = self.windows[-1][1] if self.steps else max(start, region_end - self.window)
-            self.windows += self._classify(last, region_end)
+            if self.steps:
+                heard_from = self._left_context(self.next_window, start)
+                self.windows += self._classify(self.next_window, region_end, heard_from)
+            else:
+                self.windows += self._classify(max(start, region_end - self.window), region_end)
         if self.steps and self.cfg.smooth_steps > 1:       # one step's label flickering inside a word
             self.windows = _smooth(self.windows, self.cfg.smooth_steps)
         merged = _merge(self.windows, start, region_end, self.bundle.labels, self.sample_rate)
