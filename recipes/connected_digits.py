@@ -1,7 +1,7 @@
 """Connected digits: how well a timeline finds words spoken with no pause between them.
 
     python -m recipes.connected_digits SWEEP [SWEEP ...] --data PATH/TO/fsdd --speakers theo,nicolas [--smooth-steps N]
-        [--window S] [--context S] [--json]
+        [--set steps_window_s=3 context_s=0.5 ...] [--json]
 
 (a sweep without a fold model for a speaker is left out for that speaker).
 
@@ -25,6 +25,7 @@ import numpy as np
 import soundfile
 
 from recipes.digit_sweep import add_fold_model_arguments, fold_model
+from workbench.config import apply_overrides
 from workbench.data import Example, find_examples
 from workbench.media import load_audio
 from workbench.tasks import classify
@@ -68,13 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     add_fold_model_arguments(parser)
     parser.add_argument("--smooth-steps", type=int, default=TimelineConfig.smooth_steps,
                         help="frames head: steps each step's probabilities are averaged over (TimelineConfig.smooth_steps)")
-    parser.add_argument("--window", type=float, default=TimelineConfig.steps_window_s,
-                        help="frames head: steps labelled per pass (TimelineConfig.steps_window_s)")
-    parser.add_argument("--context", type=float, default=TimelineConfig.context_s,
-                        help="frames head: what a pass also hears on each side (TimelineConfig.context_s)")
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="TimelineConfig fields")
     parser.add_argument("--json", action="store_true", help="one JSON object per speaker and sweep")
     args = parser.parse_args(argv)
-    cfg = TimelineConfig(smooth_steps=args.smooth_steps, steps_window_s=args.window, context_s=args.context)
+    cfg = apply_overrides(TimelineConfig(smooth_steps=args.smooth_steps), args.set)
     examples = find_examples(args.data)
     with tempfile.TemporaryDirectory() as tmp:
         for speaker in args.speakers.split(","):

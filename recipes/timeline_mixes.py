@@ -1,7 +1,7 @@
 """A timeline over words among other sounds: which words it finds and labels, which other sounds get a segment.
 
     python -m recipes.timeline_mixes --model DIR --data PATH/TO/fsdd [--speakers theo] [--mixes 3] [--json]
-        [--window S] [--context S] [--keep-novel]
+        [--set min_confidence=0.4 skip_novel=false ...]
 
 Builds `--mixes` recordings of 30 FSDD words (from `--speakers`, all by default: a fold model of
 `recipes.digit_sweep` should get only the speaker it never heard) and 30 other sounds (`make_other_sounds` at
@@ -25,6 +25,7 @@ import numpy as np
 import soundfile
 
 from recipes.digit_novelty import make_other_sounds
+from workbench.config import apply_overrides
 from workbench.data import find_examples
 from workbench.media import load_audio
 from workbench.tasks import classify
@@ -88,15 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--speakers", default=None, help="the words' speakers, comma-separated (default: all)")
     parser.add_argument("--mixes", type=int, default=3)
     parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument("--window", type=float, default=None,
-                        help="the span labelled at once (TimelineConfig.window_s, or steps_window_s for a frames head)")
-    parser.add_argument("--context", type=float, default=TimelineConfig.context_s, help="TimelineConfig.context_s")
-    parser.add_argument("--keep-novel", action="store_true", help="keep segments the novelty checks would drop")
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="TimelineConfig fields")
     parser.add_argument("--json", action="store_true", help="one JSON object")
     args = parser.parse_args(argv)
-    window = {} if args.window is None else {"window_s": args.window, "steps_window_s": args.window,
-                                             "hop_s": min(TimelineConfig.hop_s, args.window)}
-    cfg = TimelineConfig(**window, context_s=args.context, skip_novel=not args.keep_novel)
+    cfg = apply_overrides(TimelineConfig(), args.set)
     examples = find_examples(args.data)
     if args.speakers:
         examples = [e for e in examples if e.group in args.speakers.split(",")]

@@ -41,3 +41,8 @@ def test_main_reports_each_sweeps_fold_model(tmp_path, capsys, fsdd_dir):
                  "--json"]) == 0
     row = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert row["speaker"] == "theo" and row["head"] == "frames" and 0 < row["found"] < row["words"]
+    # the timeline before 2026-11-27: 1 s windows end to end, a word cut in two at each window's edge
+    assert main(["shipped", "--data", str(fsdd_dir), "--runs", str(tmp_path / "runs"), "--speakers", "theo",
+                 "--json", "--set", "steps_window_s=1", "context_s=0"]) == 0
+    cut = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert cut["words"] == row["words"] and cut["found"] < row["found"]        # measured: 178 against 182 of 208
