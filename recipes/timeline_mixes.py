@@ -1,7 +1,7 @@
 """A timeline over words among other sounds: which words it finds and labels, which other sounds get a segment.
 
     python -m recipes.timeline_mixes --model DIR --data PATH/TO/fsdd [--speakers theo] [--mixes 3] [--json]
-        [--set min_confidence=0.4 skip_novel=false ...]
+        [--novelty-threshold T] [--set min_confidence=0.4 skip_novel=false ...]
 
 Builds `--mixes` recordings of 30 FSDD words (from `--speakers`, all by default: a fold model of
 `recipes.digit_sweep` should get only the speaker it never heard) and 30 other sounds (`make_other_sounds` at
@@ -15,6 +15,7 @@ overlapping nothing are counted as extra, and so are a word's segments past its 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import tempfile
 import time
@@ -89,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--speakers", default=None, help="the words' speakers, comma-separated (default: all)")
     parser.add_argument("--mixes", type=int, default=3)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--novelty-threshold", type=float, default=None,
+                        help="drop segments above this novelty instead of the bundle's own novelty_threshold")
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="TimelineConfig fields")
     parser.add_argument("--json", action="store_true", help="one JSON object")
     args = parser.parse_args(argv)
@@ -97,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.speakers:
         examples = [e for e in examples if e.group in args.speakers.split(",")]
     bundle = classify.load(args.model)
+    if args.novelty_threshold is not None:
+        bundle = dataclasses.replace(bundle, cfg=dataclasses.replace(bundle.cfg, novelty_threshold=args.novelty_threshold))
     rng = np.random.default_rng(args.seed)
     total: dict = {}
     seconds = audio_s = 0.0

@@ -87,8 +87,9 @@ def test_beeps_music_and_knocks_are_labelled_with_a_warning_and_fsdd_recordings_
                                                                                          capsys):
     # the shipped model calls a beep "7" or "6" with probability up to 0.8: the label alone does not tell
     sounds = make_other_sounds(tmp_path, kinds=("beeps", "music", "knocks"))
-    # measured: 0.57, 0.41, 0.67 (the model before it, trained on single words only: 0.83, 0.76, 0.94)
-    for kind, least in (("beeps", 0.5), ("music", 0.35), ("knocks", 0.6)):
+    # measured at novelty 2.75: 0.65, 0.54, 0.67 (at 3: 0.57, 0.41, 0.67; the model before it, trained on single
+    # words only, at 3: 0.83, 0.76, 0.94)
+    for kind, least in (("beeps", 0.6), ("music", 0.45), ("knocks", 0.6)):
         outcomes = classify.predict_files(digits, sounds[kind])
         warned = [o.value.warning is not None for o in outcomes]
         assert np.mean(warned) >= least, kind
