@@ -128,8 +128,10 @@ def test_a_frames_head_labels_a_long_region_in_passes_that_hear_context_on_each_
 
     labelled(TimelineConfig(gate=False, steps_window_s=4.7, context_s=0.5))           # 4.7 s and its context: one pass
     assert heard == [samples]
-    with pytest.raises(ConfigError, match="context_s"):
+    with pytest.raises(ConfigError, match="context_s=-0.1 must not be negative"):
         TimelineConfig(context_s=-0.1)
+    with pytest.raises(ConfigError, match="steps_window_s=0 must be positive"):
+        TimelineConfig(steps_window_s=0)
 
 
 def test_a_long_region_is_streamed_in_constant_memory(tone_run, frames_run, tmp_path, monkeypatch):

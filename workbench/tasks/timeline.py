@@ -56,9 +56,10 @@ class TimelineConfig:
             raise ConfigError(f"window_s={self.window_s} must be positive")
         if not 0 < self.hop_s <= self.window_s:
             raise ConfigError(f"hop_s={self.hop_s} must be in (0, window_s={self.window_s}]")
-        if not self.steps_window_s > 0 or self.context_s < 0:
-            raise ConfigError(f"steps_window_s={self.steps_window_s} must be positive and context_s={self.context_s} "
-                              "not negative")
+        if not self.steps_window_s > 0:
+            raise ConfigError(f"steps_window_s={self.steps_window_s} must be positive")
+        if self.context_s < 0:
+            raise ConfigError(f"context_s={self.context_s} must not be negative")
         if self.smooth_steps < 1 or self.smooth_steps % 2 == 0:
             raise ConfigError(f"smooth_steps={self.smooth_steps} must be an odd number of steps, 1 for none")
         if self.chunk_s <= 0 or self.min_gap_s < 0 or self.pad_s < 0:
