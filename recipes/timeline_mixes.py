@@ -35,6 +35,7 @@ from workbench.tasks.timeline import Segment, TimelineConfig, timeline
 SAMPLE_RATE = 8000
 OTHER_KINDS = ("beeps", "music", "knocks")
 OVERLAP_S = 0.05
+WORDS_PER_MIX = 30
 
 
 @dataclass(frozen=True)
@@ -99,16 +100,20 @@ def main(argv: list[str] | None = None) -> int:
     examples = find_examples(args.data)
     if args.speakers:
         examples = [e for e in examples if e.group in args.speakers.split(",")]
+    if len(examples) < WORDS_PER_MIX:
+        parser.error(f"{args.data}: {len(examples)} recordings of speakers {args.speakers or 'any'}; a mix takes "
+                     f"{WORDS_PER_MIX}")
     bundle = classify.load(args.model)
     if args.novelty_threshold is not None:
-        bundle = dataclasses.replace(bundle, cfg=dataclasses.replace(bundle.cfg, novelty_threshold=args.novelty_threshold))
+        cfg_at = dataclasses.replace(bundle.cfg, novelty_threshold=args.novelty_threshold)
+        bundle = dataclasses.replace(bundle, cfg=cfg_at)
     rng = np.random.default_rng(args.seed)
     total: dict = {}
     seconds = audio_s = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         others = make_other_sounds(Path(tmp) / "sounds", seed=args.seed, kinds=OTHER_KINDS)
         for i in range(args.mixes):
-            chosen = rng.choice(len(examples), 30, replace=False)
+            chosen = rng.choice(len(examples), WORDS_PER_MIX, replace=False)
             audio, items = make_mix([Path(examples[j].path) for j in chosen], [examples[j].label for j in chosen],
                                     others, rng)
             path = Path(tmp) / f"mix_{i}.wav"

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile
 
 from recipes.timeline_mixes import OTHER_KINDS, SAMPLE_RATE, Item, main, make_mix, score
@@ -38,7 +39,7 @@ def test_a_mix_holds_every_word_and_sound_where_it_says(tmp_path):
 def test_scores_count_words_found_and_right_other_sounds_and_extra_segments():
     items = [Item("word", "3", 0.0, 0.5), Item("music", None, 1.0, 1.5), Item("word", "8", 2.0, 2.5),
              Item("knocks", None, 3.0, 3.4), Item("word", "1", 4.0, 4.4)]
-    segments = [Segment(0.0, 0.3, "3", 0.9), Segment(0.3, 0.5, "2", 0.6),    # a word split in two, its label at its middle
+    segments = [Segment(0.0, 0.3, "3", 0.9), Segment(0.3, 0.5, "2", 0.6),    # a word split, its label at its middle
                 Segment(1.4, 1.6, "5", 0.7),                                    # over music
                 Segment(2.0, 2.5, "6", 0.8),                                    # a word heard wrong
                 Segment(3.38, 3.5, "4", 0.6),                                   # overlapping a knock by too little
@@ -55,3 +56,10 @@ def test_the_shipped_model_finds_words_among_other_sounds(fsdd_dir, capsys):
     # segment; 1 extra segment (at novelty 3 before 2026-11-27: 6 beeps, 6 snippets of music, 2 extra)
     assert row["words"] == 30 and row["found"] >= 29 and row["right"] >= 27
     assert row["beeps"] + row["knocks"] <= 6 and row["extra"] <= 3 and row["audio_s"] > 90
+
+
+def test_speakers_with_too_few_recordings_are_a_usage_error_naming_them(fsdd_dir, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--model", str(REPO / "assets" / "models" / "spoken-digits"), "--data", str(fsdd_dir),
+              "--speakers", "nobody"])
+    assert exit_info.value.code == 2 and "0 recordings of speakers nobody" in capsys.readouterr().err
