@@ -76,7 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     examples = find_examples(args.data)
     with tempfile.TemporaryDirectory() as tmp:
         for speaker in args.speakers.split(","):
-            sequences = make_sequences([e for e in examples if e.group == speaker])
+            if len(own := [e for e in examples if e.group == speaker]) < 4:        # a sequence takes up to 4 words
+                parser.error(f"{args.data}: {len(own)} recordings of speaker {speaker}; a sequence takes 4")
+            sequences = make_sequences(own)
             paths = [Path(tmp) / f"{speaker}_{i:02d}.wav" for i in range(len(sequences))]
             for path, sequence in zip(paths, sequences):     # the timeline reads files, as a user's would be
                 soundfile.write(path, sequence.waveform, SAMPLE_RATE)

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from recipes.connected_digits import SAMPLE_RATE, main, make_sequences, words_found
 from workbench.data import Example
@@ -46,3 +47,9 @@ def test_main_reports_each_sweeps_fold_model(tmp_path, capsys, fsdd_dir):
                  "--json", "--set", "steps_window_s=1", "context_s=0"]) == 0
     cut = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert cut["words"] == row["words"] and cut["found"] < row["found"]        # measured: 178 against 182 of 208
+
+
+def test_a_speaker_without_recordings_is_a_usage_error_naming_them(tmp_path, capsys, fsdd_dir):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["shipped", "--data", str(fsdd_dir), "--runs", str(tmp_path), "--speakers", "nobody"])
+    assert exit_info.value.code == 2 and "0 recordings of speaker nobody" in capsys.readouterr().err
