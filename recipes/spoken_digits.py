@@ -59,10 +59,10 @@ LIMITS = """## Limits
   (`python -m recipes.digit_sweep NAME --set train.seed=N`, every speaker), 0.947 on average; with
   attention pooling instead of the many-to-many head, 0.943 over seeds 0 to 4.
 - Words said with no pause between them: half its training clips were joined two to four at a time
-  and labelled step by step (`AugmentConfig.splice_prob`), so a timeline finds 91 in 100 such words
-  of a new speaker (`python -m recipes.connected_digits`, 1,046 words, seed 0; nicolas and theo 86), 87 to
-  89 in 100 when it labelled long stretches in 1 s windows (before 2026-11-27), against 62 and 65 for the
-  model trained on single words only.
+  and labelled step by step (`AugmentConfig.splice_prob`), so a timeline finds 92 in 100 such words
+  of a new speaker (`python -m recipes.connected_digits`, 1,046 words, seed 0; nicolas and theo 87 to 89),
+  87 to 89 in 100 when it labelled long stretches in 1 s windows (before 2026-11-27), against 62 and 65 for
+  the model trained on single words only.
 - Noise costs little down to 20 dB SNR, less than one point even with 0.75 s of it around the word
   (the recording table above: a clip longer than 1 s is cut to where it rises 12 dB above its noise
   floor first); at 10 dB it is right about 82 times in 100 with that much noise around the word.

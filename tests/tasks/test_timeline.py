@@ -154,3 +154,40 @@ def test_a_long_region_is_streamed_in_constant_memory(tone_run, frames_run, tmp_
         # a chunk, plus at most a window and what it hears around it
         rate = tasks.load(run.bundle_dir).cfg.features.sample_rate
         assert max(largest) <= rate * (cfg.chunk_s + 3.0)
+
+
+def test_among_joined_segments_a_less_sure_word_is_kept_and_a_flicker_or_a_lone_one_is_not(frames_run, tmp_path,
+                                                                                          monkeypatch):
+    import torch
+    from workbench.tasks import timeline as timeline_module
+    bundle = tasks.load(frames_run.bundle_dir)
+    step, rate = bundle.model.step_samples(), bundle.cfg.features.sample_rate
+    labels = bundle.labels                                   # the network is replaced: these steps' probabilities
+    plan = {}                                                # clip length -> each step's (label, probability)
+
+    def fake(b, clip):
+        steps = plan[len(clip)]
+        probs = torch.full((len(steps), len(labels)), 0.0)
+        for i, (label, p) in enumerate(steps):
+            probs[i] = (1 - p) / (len(labels) - 1)
+            probs[i, labels.index(label)] = p
+        return probs, None
+
+    monkeypatch.setattr(timeline_module, "step_probabilities_and_novelty", fake)
+    soundfile.write(tmp_path / "two.wav", tone(TONES_HZ["low"], 2.0, seed=3), SAMPLE_RATE)
+    count = -(-2 * rate // step)
+    cfg = TimelineConfig(gate=False, smooth_steps=1)
+    a, b = labels[0], labels[1]
+
+    def labelled(steps):
+        plan[2 * rate] = steps
+        return [(s.label, round(s.confidence, 2)) for s in timeline(bundle, tmp_path / "two.wav", cfg)]
+
+    half = count // 2
+    assert labelled([(a, 0.9)] * half + [(b, 0.4)] * (count - half)) == [(a, 0.9), (b, 0.4)]   # a word among words
+    assert labelled([(b, 0.4)] * count) == []                                                    # alone: unsure
+    assert labelled([(a, 0.9)] * (count - 2) + [(b, 0.4)] * 2) == [(a, 0.9)]                    # 2 steps: a flicker
+    cfg = TimelineConfig(gate=False, smooth_steps=1, joined_min_confidence=0.45)
+    assert labelled([(a, 0.9)] * half + [(b, 0.4)] * (count - half)) == [(a, 0.9)]             # below the bar
+    with pytest.raises(ConfigError, match="joined_min_confidence"):
+        TimelineConfig(joined_min_confidence=1.5)

@@ -45,7 +45,9 @@ class TimelineConfig:
     min_gap_s: float = 0.12         # shorter silences do not split a region
     min_voiced_s: float = 0.08      # shorter regions are ignored
     pad_s: float = 0.05             # context kept on each side of a region
-    min_confidence: float = 0.5     # segments less confident than this are dropped
+    min_confidence: float = 0.5     # segments less confident than this are dropped, but for:
+    joined_min_confidence: float = 0.3  # ... one of several in a region (words said without a pause) kept down to
+    joined_min_s: float = 0.2           # ... this confidence when it lasts at least this long
     smooth_steps: int = 3           # frames head: average each step's probabilities with its neighbours' (odd count)
     skip_novel: bool = True         # drop segments more novel than the bundle's novelty_threshold, or voiceless
                                     # (if it sets novelty_threshold or warn_no_voice)
@@ -62,6 +64,10 @@ class TimelineConfig:
             raise ConfigError(f"context_s={self.context_s} must not be negative")
         if self.smooth_steps < 1 or self.smooth_steps % 2 == 0:
             raise ConfigError(f"smooth_steps={self.smooth_steps} must be an odd number of steps, 1 for none")
+        if not (0 <= self.min_confidence <= 1 and 0 <= self.joined_min_confidence <= 1) or self.joined_min_s < 0:
+            raise ConfigError(f"min_confidence={self.min_confidence} and joined_min_confidence="
+                              f"{self.joined_min_confidence} must be in [0, 1], joined_min_s={self.joined_min_s} "
+                              "not negative")
         if self.chunk_s <= 0 or self.min_gap_s < 0 or self.pad_s < 0:
             raise ConfigError("chunk_s must be positive; min_gap_s and pad_s must not be negative")
 
@@ -235,7 +241,15 @@ class _Tracker:
             self.windows = _smooth(self.windows, self.cfg.smooth_steps)
         merged = _merge(self.windows, start, region_end, self.bundle.labels, self.sample_rate)
         self.segments += [s for s, voiceless in merged
-                          if s.confidence >= self.cfg.min_confidence and not voiceless and not self._novel(s)]
+                          if self._confident(s, joined=len(merged) > 1) and not voiceless and not self._novel(s)]
+
+    def _confident(self, segment: Segment, joined: bool) -> bool:
+        """Sure enough to keep: at `min_confidence`, or, as one of several segments of a region (words said without
+        a pause between them, each less sure of its edges), at `joined_min_confidence` if it is not a brief flicker."""
+        if segment.confidence >= self.cfg.min_confidence:
+            return True
+        return (joined and segment.confidence >= self.cfg.joined_min_confidence
+                and segment.end_s - segment.start_s >= self.cfg.joined_min_s)
 
     def _novel(self, segment: Segment) -> bool:
         threshold = self.bundle.cfg.novelty_threshold
