@@ -46,7 +46,7 @@ def test_main_reports_each_sweeps_fold_model(tmp_path, capsys, fsdd_dir):
     assert main(["shipped", "--data", str(fsdd_dir), "--runs", str(tmp_path / "runs"), "--speakers", "theo",
                  "--json", "--set", "steps_window_s=1", "context_s=0"]) == 0
     cut = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert cut["words"] == row["words"] and cut["found"] < row["found"]        # measured: 178 against 182 of 208
+    assert cut["words"] == row["words"] and cut["found"] < row["found"]        # measured: 178 against 184 of 208
 
 
 def test_a_speaker_without_recordings_is_a_usage_error_naming_them(tmp_path, capsys, fsdd_dir):
