@@ -187,7 +187,12 @@ def test_among_joined_segments_a_less_sure_word_is_kept_and_a_flicker_or_a_lone_
     assert labelled([(a, 0.9)] * half + [(b, 0.4)] * (count - half)) == [(a, 0.9), (b, 0.4)]   # a word among words
     assert labelled([(b, 0.4)] * count) == []                                                    # alone: unsure
     assert labelled([(a, 0.9)] * (count - 2) + [(b, 0.4)] * 2) == [(a, 0.9)]                    # 2 steps: a flicker
+    # a segment of one step (80 ms: a flicker more often than a word) is kept only when quite sure
+    assert labelled([(a, 0.9)] * (count - 1) + [(b, 0.55)]) == [(a, 0.9)]
+    assert labelled([(a, 0.9)] * (count - 1) + [(b, 0.7)]) == [(a, 0.9), (b, 0.7)]
     cfg = TimelineConfig(gate=False, smooth_steps=1, joined_min_confidence=0.45)
     assert labelled([(a, 0.9)] * half + [(b, 0.4)] * (count - half)) == [(a, 0.9)]             # below the bar
-    with pytest.raises(ConfigError, match="joined_min_confidence"):
+    with pytest.raises(ConfigError, match="joined_min_confidence=1.5 must be in"):
         TimelineConfig(joined_min_confidence=1.5)
+    with pytest.raises(ConfigError, match="brief_s=-1"):
+        TimelineConfig(brief_s=-1)

@@ -48,6 +48,8 @@ class TimelineConfig:
     min_confidence: float = 0.5     # segments less confident than this are dropped, but for:
     joined_min_confidence: float = 0.3  # ... one of several in a region (words said without a pause) kept down to
     joined_min_s: float = 0.2           # ... this confidence when it lasts at least this long
+    brief_s: float = 0.1                # a segment shorter than this (a step or so: a flicker more often than a
+    brief_min_confidence: float = 0.6   # word) needs this confidence
     smooth_steps: int = 3           # frames head: average each step's probabilities with its neighbours' (odd count)
     skip_novel: bool = True         # drop segments more novel than the bundle's novelty_threshold, or voiceless
                                     # (if it sets novelty_threshold or warn_no_voice)
@@ -64,10 +66,11 @@ class TimelineConfig:
             raise ConfigError(f"context_s={self.context_s} must not be negative")
         if self.smooth_steps < 1 or self.smooth_steps % 2 == 0:
             raise ConfigError(f"smooth_steps={self.smooth_steps} must be an odd number of steps, 1 for none")
-        if not (0 <= self.min_confidence <= 1 and 0 <= self.joined_min_confidence <= 1) or self.joined_min_s < 0:
-            raise ConfigError(f"min_confidence={self.min_confidence} and joined_min_confidence="
-                              f"{self.joined_min_confidence} must be in [0, 1], joined_min_s={self.joined_min_s} "
-                              "not negative")
+        for name in ("min_confidence", "joined_min_confidence", "brief_min_confidence"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ConfigError(f"{name}={getattr(self, name)} must be in [0, 1]")
+        if self.joined_min_s < 0 or self.brief_s < 0:
+            raise ConfigError(f"joined_min_s={self.joined_min_s} and brief_s={self.brief_s} must not be negative")
         if self.chunk_s <= 0 or self.min_gap_s < 0 or self.pad_s < 0:
             raise ConfigError("chunk_s must be positive; min_gap_s and pad_s must not be negative")
 
@@ -245,11 +248,14 @@ class _Tracker:
 
     def _confident(self, segment: Segment, joined: bool) -> bool:
         """Sure enough to keep: at `min_confidence`, or, as one of several segments of a region (words said without
-        a pause between them, each less sure of its edges), at `joined_min_confidence` if it is not a brief flicker."""
+        a pause between them, each less sure of its edges), at `joined_min_confidence` if it lasts `joined_min_s`;
+        a segment shorter than `brief_s` only at `brief_min_confidence`."""
+        duration_s = segment.end_s - segment.start_s
+        if duration_s < self.cfg.brief_s:
+            return segment.confidence >= self.cfg.brief_min_confidence
         if segment.confidence >= self.cfg.min_confidence:
             return True
-        return (joined and segment.confidence >= self.cfg.joined_min_confidence
-                and segment.end_s - segment.start_s >= self.cfg.joined_min_s)
+        return joined and segment.confidence >= self.cfg.joined_min_confidence and duration_s >= self.cfg.joined_min_s
 
     def _novel(self, segment: Segment) -> bool:
         threshold = self.bundle.cfg.novelty_threshold
