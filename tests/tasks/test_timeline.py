@@ -3,9 +3,11 @@ import json
 import numpy as np
 import pytest
 import soundfile
+import torch
 
 from workbench import cli, tasks
 from workbench.errors import ConfigError
+from workbench.tasks import timeline as timeline_module
 from workbench.tasks.timeline import TimelineConfig, timeline
 
 from tests.tasks.conftest import SAMPLE_RATE, TONES_HZ, tone
@@ -95,7 +97,6 @@ def test_a_frames_head_model_learns_from_clip_labels_and_labels_every_step_of_th
 
 
 def test_a_frames_head_labels_a_long_region_in_passes_that_hear_context_on_each_side(frames_run, tmp_path, monkeypatch):
-    from workbench.tasks import timeline as timeline_module
     bundle = tasks.load(frames_run.bundle_dir)
     step, rate = bundle.model.step_samples(), bundle.cfg.features.sample_rate     # the model's rate, not the file's
     heard = []                          # the length of every clip a pass hears
@@ -135,7 +136,6 @@ def test_a_frames_head_labels_a_long_region_in_passes_that_hear_context_on_each_
 
 
 def test_a_long_region_is_streamed_in_constant_memory(tone_run, frames_run, tmp_path, monkeypatch):
-    from workbench.tasks import timeline as timeline_module
     audio = np.concatenate([tone(TONES_HZ[label], 1.0, seed=i) for i, label in enumerate(["low", "mid", "high"] * 10)])
     soundfile.write(tmp_path / "long.wav", audio, SAMPLE_RATE)                    # 30 s with no silence
     largest = []
@@ -158,8 +158,6 @@ def test_a_long_region_is_streamed_in_constant_memory(tone_run, frames_run, tmp_
 
 def test_among_joined_segments_a_less_sure_word_is_kept_and_a_flicker_or_a_lone_one_is_not(frames_run, tmp_path,
                                                                                           monkeypatch):
-    import torch
-    from workbench.tasks import timeline as timeline_module
     bundle = tasks.load(frames_run.bundle_dir)
     step, rate = bundle.model.step_samples(), bundle.cfg.features.sample_rate
     labels = bundle.labels                                   # the network is replaced: these steps' probabilities

@@ -232,14 +232,14 @@ class _Tracker:
         region_end = min(region_end, self.buf_start + len(self.buf))
         if self.last_active - self.first_active < self.cfg.min_voiced_s * self.sample_rate:
             return
-        if not self.windows:
-            self.windows = self._classify(start, region_end)
-        elif self.windows[-1][1] < region_end:
-            if self.steps:
+        if self.steps:           # the steps left after the last pass (all of them when there was none)
+            if self.next_window < region_end:
                 heard_from = self._left_context(self.next_window, start)
                 self.windows += self._classify(self.next_window, region_end, heard_from)
-            else:
-                self.windows += self._classify(max(start, region_end - self.window), region_end)
+        elif not self.windows:
+            self.windows = self._classify(start, region_end)
+        elif self.windows[-1][1] < region_end:
+            self.windows += self._classify(max(start, region_end - self.window), region_end)
         if self.steps and self.cfg.smooth_steps > 1:       # one step's label flickering inside a word
             self.windows = _smooth(self.windows, self.cfg.smooth_steps)
         merged = _merge(self.windows, start, region_end, self.bundle.labels, self.sample_rate)
