@@ -34,7 +34,7 @@ from workbench.batch import describe_error
 from workbench.batch import run as run_batch
 from workbench.errors import ConfigError, WorkbenchError
 from workbench.features import plots
-from workbench.tasks import classify, timeline
+from workbench.tasks import adapt, classify, timeline
 
 logger = logging.getLogger("workbench")
 
@@ -380,6 +380,32 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 1 if result["failures"] else 0
 
 
+def _add_adapt(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("adapt", help="refit a classifier's last layer on a few labelled clips of a new speaker")
+    parser.add_argument("--model", required=True, type=Path, help="model bundle (or run directory)")
+    parser.add_argument("--data", required=True, type=Path,
+                        help="the speaker's labelled clips: folder per class, FSDD-named files or manifest")
+    parser.add_argument("--out", required=True, type=Path, help="where the adapted bundle goes (replaced if there)")
+    parser.add_argument("--weight-decay", type=float, default=adapt.AdaptConfig.weight_decay,
+                        help="how hard the refit layer is pulled towards its trained weights (default %(default)s)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.set_defaults(handler=_cmd_adapt)
+
+
+def _cmd_adapt(args: argparse.Namespace) -> int:
+    bundle = tasks.load(args.model, args.device)
+    if bundle.task != "classify":
+        raise ConfigError(f"{args.model}: a {bundle.task!r} bundle; adapt refits a classifier's head")
+    result = adapt.adapt(bundle, data.find_examples(args.data), args.out, adapt.AdaptConfig(weight_decay=args.weight_decay))
+    if args.json:
+        _print_json(result.to_dict())
+    else:
+        print(adapt.describe(result))
+    for failure in result.failures:
+        print(f"{PROG}: error: {failure.error}", file=sys.stderr)
+    return 1 if result.failures else 0
+
+
 def _add_classify(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("classify", help="label audio files (or a timeline of a long file)")
     parser.add_argument("--model", required=True, type=Path, help="model bundle (or run directory)")
@@ -489,7 +515,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 # Subcommands in the order `workbench --help` lists them. Add yours here.
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
-    _add_probe, _add_spectrogram, _add_frames, _add_train, _add_evaluate, _add_classify, _add_export,
+    _add_probe, _add_spectrogram, _add_frames, _add_train, _add_evaluate, _add_adapt, _add_classify, _add_export,
 ]
 
 
