@@ -1,0 +1,90 @@
+"""How much adapting to a new speaker helps (`workbench adapt`): fold models on the speaker they never heard.
+
+    python -m recipes.digit_adapt SWEEP [SWEEP ...] --data PATH/TO/fsdd [--per-digit 1,2,3,5] [--draws 5] [--json]
+
+For each held-out speaker and each `recipes.digit_sweep` run's fold model for them (trained without them), `--draws`
+times per count in `--per-digit`: that many of the speaker's recordings of every digit are drawn (seeded), the model's
+head is refit on them as `workbench adapt` does (`tasks.adapt.fit_head`), and the model is tested on the speaker's
+other recordings, before and after. The same draws for every model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+import torch
+
+from recipes.digit_sweep import add_fold_model_arguments, fold_model
+from workbench.data import decode_examples, find_examples
+from workbench.tasks import classify
+from workbench.tasks.adapt import AdaptConfig, fit_head, pooled_vectors
+
+
+def adapted_accuracy(bundle: classify.LoadedBundle, pooled: torch.Tensor, label_ids: torch.Tensor, per_digit: int,
+                     draws: int, cfg: AdaptConfig, seed: int = 0) -> tuple[float, float]:
+    """Mean accuracy over `draws` draws of `per_digit` adaptation clips of every label, on the clips not drawn:
+    (before, after) adapting. `pooled` (N, D) the clips' pooled vectors, `label_ids` (N,)."""
+    head = bundle.model.net.head.out
+    rng = np.random.default_rng(seed)
+    labels = label_ids.numpy()
+    before, after = [], []
+    for _ in range(draws):
+        chosen = np.concatenate([rng.choice(np.flatnonzero(labels == c), per_digit, replace=False)
+                                 for c in np.unique(labels)])
+        rest = torch.from_numpy(np.setdiff1d(np.arange(len(labels)), chosen))
+        chosen = torch.from_numpy(chosen)
+        weight, bias = fit_head(head.weight, head.bias, pooled[chosen], label_ids[chosen], cfg)
+        with torch.no_grad():
+            before.append(float(((pooled[rest] @ head.weight.T + head.bias).argmax(1) == label_ids[rest]).float().mean()))
+        after.append(float(((pooled[rest] @ weight.T + bias).argmax(1) == label_ids[rest]).float().mean()))
+    return float(np.mean(before)), float(np.mean(after))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_fold_model_arguments(parser)
+    parser.add_argument("--per-digit", default="1,2,3,5", help="adaptation clips of every digit, comma-separated counts")
+    parser.add_argument("--draws", type=int, default=5)
+    parser.add_argument("--weight-decay", type=float, default=AdaptConfig.weight_decay)
+    parser.add_argument("--json", action="store_true", help="one JSON object")
+    args = parser.parse_args(argv)
+    counts = [int(n) for n in args.per_digit.split(",")]
+    cfg = AdaptConfig(weight_decay=args.weight_decay)
+    examples = find_examples(args.data)
+    table: dict = {}
+    for speaker in args.speakers.split(","):
+        held_out = [e for e in examples if e.group == speaker]
+        if len(held_out) < 2 * max(counts) * 10:
+            parser.error(f"{args.data}: {len(held_out)} recordings of {speaker}; --per-digit {max(counts)} needs more")
+        for sweep in args.sweeps:
+            model_dir = fold_model(args.runs, sweep, speaker)
+            if model_dir is None:
+                continue
+            bundle = classify.load(model_dir)
+            items, _ = decode_examples(held_out, bundle.cfg.features.sample_rate, bundle.cfg.max_duration_s)
+            index = {label: i for i, label in enumerate(bundle.labels)}
+            label_ids = torch.tensor([index[e.label] for e, _ in items])
+            with torch.inference_mode():
+                pooled = pooled_vectors(bundle, [w for _, w in items])
+            for n in counts:
+                before, after = adapted_accuracy(bundle, pooled, label_ids, n, args.draws, cfg)
+                table.setdefault(sweep, {}).setdefault(str(n), {})[speaker] = {"before": round(before, 4),
+                                                                               "after": round(after, 4)}
+                if not args.json:
+                    print(f"{speaker:9s} {sweep:16s} {n} per digit: {before:.3f} -> {after:.3f}", flush=True)
+    summary = {sweep: {n: {key: round(float(np.mean([row[key] for row in by_speaker.values()])), 4)
+                           for key in ("before", "after")} for n, by_speaker in by_count.items()}
+               for sweep, by_count in table.items()}
+    if args.json:
+        print(json.dumps({"speakers": table, "mean": summary}))
+    else:
+        for sweep, by_count in summary.items():
+            for n, row in by_count.items():
+                print(f"mean {sweep} {n} per digit: {row['before']:.4f} -> {row['after']:.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
