@@ -6,20 +6,29 @@ For each held-out speaker and each `recipes.digit_sweep` run's fold model for th
 times per count in `--per-digit`: that many of the speaker's recordings of every digit are drawn (seeded), the model's
 head is refit on them as `workbench adapt` does (`tasks.adapt.fit_head`), and the model is tested on the speaker's
 other recordings, before and after. The same draws for every model.
+
+With `--write NAME --rest DIR` it instead adapts each fold model of the one SWEEP on one draw of `--per-digit` clips of
+every digit (`workbench adapt`'s `tasks.adapt.adapt`), writes the adapted bundles as a sweep NAME under `--runs`, and
+links every recording not adapted on into DIR/recordings, so that other recipes can compare the two sweeps on them:
+
+    python -m recipes.digit_adapt splice50_s0 --data PATH/TO/fsdd --per-digit 3 --write adapt3_s0 --rest /tmp/rest
+    python -m recipes.connected_digits splice50_s0 adapt3_s0 --data /tmp/rest
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from recipes.digit_sweep import add_fold_model_arguments, fold_model
-from workbench.data import decode_examples, find_examples
+from workbench.data import Example, decode_examples, find_examples
 from workbench.tasks import classify
-from workbench.tasks.adapt import AdaptConfig, fit_head, pooled_vectors
+from workbench.tasks.adapt import AdaptConfig, adapt, fit_head, pooled_vectors
 
 
 def adapted_accuracy(bundle: classify.LoadedBundle, pooled: torch.Tensor, label_ids: torch.Tensor, per_digit: int,
@@ -42,6 +51,37 @@ def adapted_accuracy(bundle: classify.LoadedBundle, pooled: torch.Tensor, label_
     return float(np.mean(before)), float(np.mean(after))
 
 
+def draw(examples: list[Example], per_digit: int, rng: np.random.Generator) -> list[Example]:
+    """`per_digit` of the examples of every label, drawn without replacement."""
+    chosen = []
+    for label in sorted({e.label for e in examples}):
+        of_label = [e for e in examples if e.label == label]
+        chosen += [of_label[i] for i in rng.choice(len(of_label), per_digit, replace=False)]
+    return chosen
+
+
+def write_adapted(args: argparse.Namespace, examples: list[Example], cfg: AdaptConfig) -> int:
+    """`--write`: the sweep's fold models adapted on one draw each, and the recordings not drawn linked into --rest."""
+    rng = np.random.default_rng(0)
+    drawn = set()
+    for speaker in args.speakers.split(","):
+        model_dir = fold_model(args.runs, args.sweeps[0], speaker)
+        if model_dir is None:
+            continue
+        chosen = draw([e for e in examples if e.group == speaker], int(args.per_digit.split(",")[0]), rng)
+        drawn |= {e.path for e in chosen}
+        result = adapt(classify.load(model_dir), chosen, Path(args.runs) / args.write / speaker / "model", cfg)
+        print(f"{speaker:9s} adapted on {result.num_clips} clips -> {result.bundle_dir}", flush=True)
+    rest = Path(args.rest) / "recordings"
+    rest.mkdir(parents=True, exist_ok=True)
+    for example in examples:
+        link = rest / Path(example.path).name
+        if example.path not in drawn and not link.exists():
+            os.symlink(os.path.abspath(example.path), link)
+    print(f"{len(examples) - len(drawn)} recordings not adapted on -> {rest}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_fold_model_arguments(parser)
@@ -49,10 +89,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--draws", type=int, default=5)
     parser.add_argument("--weight-decay", type=float, default=AdaptConfig.weight_decay)
     parser.add_argument("--json", action="store_true", help="one JSON object")
+    parser.add_argument("--write", metavar="NAME", help="write the adapted fold models as sweep NAME (see above)")
+    parser.add_argument("--rest", metavar="DIR", help="with --write: where the recordings not adapted on are linked")
     args = parser.parse_args(argv)
     counts = [int(n) for n in args.per_digit.split(",")]
     cfg = AdaptConfig(weight_decay=args.weight_decay)
     examples = find_examples(args.data)
+    if args.write:
+        if len(args.sweeps) != 1 or not args.rest:
+            parser.error("--write takes one SWEEP and --rest DIR")
+        return write_adapted(args, examples, cfg)
     table: dict = {}
     for speaker in args.speakers.split(","):
         held_out = [e for e in examples if e.group == speaker]

@@ -36,3 +36,20 @@ def test_a_speaker_with_too_few_recordings_is_a_usage_error(tmp_path, capsys, fs
     with pytest.raises(SystemExit) as exit_info:
         main(["shipped", "--data", str(fsdd_dir), "--runs", str(tmp_path), "--speakers", "nobody"])
     assert exit_info.value.code == 2 and "0 recordings of nobody" in capsys.readouterr().err
+
+
+def test_write_adapts_each_fold_model_and_links_the_recordings_not_adapted_on(tmp_path, capsys, fsdd_dir):
+    model = tmp_path / "runs" / "shipped" / "theo" / "model"
+    model.parent.mkdir(parents=True)
+    model.symlink_to(Path(__file__).resolve().parents[2] / "assets" / "models" / "spoken-digits")
+    runs, rest = tmp_path / "runs", tmp_path / "rest"
+    with pytest.raises(SystemExit):
+        main(["shipped", "--data", str(fsdd_dir), "--runs", str(runs), "--speakers", "theo", "--write", "adapted"])
+    assert "--rest" in capsys.readouterr().err
+    assert main(["shipped", "--data", str(fsdd_dir), "--runs", str(runs), "--speakers", "theo", "--per-digit", "2",
+                 "--write", "adapted", "--rest", str(rest)]) == 0
+    adapted = json.loads((runs / "adapted" / "theo" / "model" / "metrics.json").read_text())["adapted"]
+    assert adapted["clips"] == 20 and set(adapted["per_label"].values()) == {2}
+    linked = {p.name for p in (rest / "recordings").iterdir()}
+    recordings = {p.name for p in Path(fsdd_dir).glob("*.wav")}
+    assert len(linked) == len(recordings) - 20 and linked < recordings
