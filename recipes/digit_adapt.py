@@ -28,17 +28,18 @@ import torch
 from recipes.digit_sweep import add_fold_model_arguments, fold_model
 from workbench.data import Example, decode_examples, find_examples
 from workbench.tasks import classify
-from workbench.tasks.adapt import AdaptConfig, adapt, fit_head, pooled_vectors
+from workbench.tasks.adapt import AdaptConfig, adapt, cross_validate, fit_head, pooled_vectors
 
 
 def adapted_accuracy(bundle: classify.LoadedBundle, pooled: torch.Tensor, label_ids: torch.Tensor, per_digit: int,
-                     draws: int, cfg: AdaptConfig, seed: int = 0) -> tuple[float, float]:
+                     draws: int, cfg: AdaptConfig, seed: int = 0) -> tuple[float, float, float]:
     """Mean accuracy over `draws` draws of `per_digit` adaptation clips of every label, on the clips not drawn:
-    (before, after) adapting. `pooled` (N, D) the clips' pooled vectors, `label_ids` (N,)."""
+    (before, after) adapting, and what `workbench adapt` would have estimated for "after" from the drawn clips alone
+    (`tasks.adapt.cross_validate`). `pooled` (N, D) the clips' pooled vectors, `label_ids` (N,)."""
     head = bundle.model.net.head.out
     rng = np.random.default_rng(seed)
     labels = label_ids.numpy()
-    before, after = [], []
+    before, after, estimate = [], [], []
     for _ in range(draws):
         chosen = np.concatenate([rng.choice(np.flatnonzero(labels == c), per_digit, replace=False)
                                  for c in np.unique(labels)])
@@ -48,7 +49,8 @@ def adapted_accuracy(bundle: classify.LoadedBundle, pooled: torch.Tensor, label_
         with torch.no_grad():
             before.append(float(((pooled[rest] @ head.weight.T + head.bias).argmax(1) == label_ids[rest]).float().mean()))
         after.append(float(((pooled[rest] @ weight.T + bias).argmax(1) == label_ids[rest]).float().mean()))
-    return float(np.mean(before)), float(np.mean(after))
+        estimate.append(cross_validate(head.weight, head.bias, pooled[chosen], label_ids[chosen], cfg))
+    return float(np.mean(before)), float(np.mean(after)), float(np.mean(estimate))
 
 
 def draw(examples: list[Example], per_digit: int, rng: np.random.Generator) -> list[Example]:
@@ -115,20 +117,21 @@ def main(argv: list[str] | None = None) -> int:
             with torch.inference_mode():
                 pooled = pooled_vectors(bundle, [w for _, w in items])
             for n in counts:
-                before, after = adapted_accuracy(bundle, pooled, label_ids, n, args.draws, cfg)
-                table.setdefault(sweep, {}).setdefault(str(n), {})[speaker] = {"before": round(before, 4),
-                                                                               "after": round(after, 4)}
+                before, after, estimate = adapted_accuracy(bundle, pooled, label_ids, n, args.draws, cfg)
+                table.setdefault(sweep, {}).setdefault(str(n), {})[speaker] = {
+                    "before": round(before, 4), "after": round(after, 4), "estimate": round(estimate, 4)}
                 if not args.json:
-                    print(f"{speaker:9s} {sweep:16s} {n} per digit: {before:.3f} -> {after:.3f}", flush=True)
+                    print(f"{speaker:9s} {sweep:16s} {n} per digit: {before:.3f} -> {after:.3f} (estimated from the "
+                          f"drawn clips: {estimate:.3f})", flush=True)
     summary = {sweep: {n: {key: round(float(np.mean([row[key] for row in by_speaker.values()])), 4)
-                           for key in ("before", "after")} for n, by_speaker in by_count.items()}
+                           for key in ("before", "after", "estimate")} for n, by_speaker in by_count.items()}
                for sweep, by_count in table.items()}
     if args.json:
         print(json.dumps({"speakers": table, "mean": summary}))
     else:
         for sweep, by_count in summary.items():
             for n, row in by_count.items():
-                print(f"mean {sweep} {n} per digit: {row['before']:.4f} -> {row['after']:.4f}")
+                print(f"mean {sweep} {n} per digit: {row['before']:.4f} -> {row['after']:.4f} (estimated {row['estimate']:.4f})")
     return 0
 
 

@@ -17,8 +17,10 @@ def test_the_clips_adapted_on_are_not_the_clips_tested_on():
     gen = torch.Generator().manual_seed(0)
     pooled, labels = torch.randn(200, 64, generator=gen), torch.arange(10).repeat_interleave(20)
     bundle = SimpleNamespace(model=SimpleNamespace(net=SimpleNamespace(head=SimpleNamespace(out=torch.nn.Linear(64, 10)))))
-    before, after = adapted_accuracy(bundle, pooled, labels, per_digit=5, draws=3, cfg=AdaptConfig(weight_decay=0.0))
+    before, after, estimate = adapted_accuracy(bundle, pooled, labels, per_digit=5, draws=3,
+                                               cfg=AdaptConfig(weight_decay=0.0))
     assert before < 0.25 and after < 0.25          # chance is 0.1; with the 50 learnt clips among 200 it would be ~0.3
+    assert estimate < 0.3                          # and cross-validation on the drawn clips knows it learnt nothing
 
 
 def test_main_reports_before_and_after_adapting_each_fold_model(tmp_path, capsys, fsdd_dir):
@@ -29,7 +31,7 @@ def test_main_reports_before_and_after_adapting_each_fold_model(tmp_path, capsys
                  "--per-digit", "3", "--draws", "1", "--json"]) == 0
     row = json.loads(capsys.readouterr().out)["speakers"]["shipped"]["3"]["theo"]
     # the shipped model heard theo in training: adapting to him keeps what it had
-    assert row["before"] > 0.97 and row["after"] >= row["before"] - 0.01
+    assert row["before"] > 0.97 and row["after"] >= row["before"] - 0.01 and 0.9 <= row["estimate"] <= 1.0
 
 
 def test_a_speaker_with_too_few_recordings_is_a_usage_error(tmp_path, capsys, fsdd_dir):

@@ -48,6 +48,7 @@ def test_adapting_on_a_few_clips_of_a_new_speaker_gets_their_other_clips_right(t
     result = adapt.adapt(bundle, enrol, tmp_path / "eve-model")
     assert result.per_label == {"high": 3, "low": 3, "mid": 3} and result.num_clips == 9 and not result.failures
     assert result.accuracy_after == 1.0 and result.accuracy_before < 1.0
+    assert result.accuracy_estimate >= 0.75          # leave-one-out over the 9 clips: what the other clips get
     adapted = tasks.load(result.bundle_dir)
     after = classify.evaluate(adapted, rest).accuracy
     assert before <= 0.7, f"the new speaker should be hard before adapting ({before})"
@@ -97,6 +98,13 @@ def test_fit_head_is_pulled_to_its_weights_by_the_decay_and_checks_shapes():
         adapt.fit_head(weight, bias, torch.randn(5, 3), labels[:5])
     with pytest.raises(ConfigError, match="weight_decay"):
         adapt.AdaptConfig(weight_decay=-1.0)
+    # cross-validation: separable clips are right when left out, and a refit that can only learn clips by heart
+    # (random labels) is right on left-out clips about as often as chance
+    assert adapt.cross_validate(weight, bias, pooled, labels, adapt.AdaptConfig(weight_decay=0.0)) >= 0.9
+    noise = torch.randint(0, 2, (20,), generator=gen)
+    assert adapt.cross_validate(weight, bias, pooled, noise, adapt.AdaptConfig(weight_decay=0.0)) <= 0.75
+    with pytest.raises(ConfigError, match="at least 2 clips"):
+        adapt.cross_validate(weight, bias, pooled[:1], labels[:1])
 
 
 def test_an_unknown_label_or_no_readable_clip_is_an_error_and_a_bad_clip_is_left_out(tone_run, eve, tmp_path):

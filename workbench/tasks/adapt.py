@@ -43,8 +43,10 @@ class Adaptation:
     bundle_dir: Path
     per_label: dict[str, int]       # adaptation clips read, by label (every label of the model, 0 for none)
     failures: list[LoadFailure]     # files that could not be read (left out)
-    accuracy_before: float          # on the adaptation clips themselves, before and after: a check that the
-    accuracy_after: float           # fit took, not an estimate of accuracy on new clips
+    accuracy_before: float          # on the adaptation clips: the model as trained (a fair estimate for this speaker)
+    accuracy_after: float           # the adapted model on the clips it was fit to (a check that the fit took)
+    accuracy_estimate: float | None  # the adapted model on clips left out of its fit (`cross_validate`): what to expect;
+                                     # None from a single clip
 
     @property
     def num_clips(self) -> int:
@@ -53,6 +55,7 @@ class Adaptation:
     def to_dict(self) -> dict:
         return {"bundle": str(self.bundle_dir), "clips": self.num_clips, "per_label": self.per_label,
                 "accuracy_before": self.accuracy_before, "accuracy_after": self.accuracy_after,
+                "accuracy_estimate": self.accuracy_estimate,
                 "unreadable": [{"path": str(f.path), "error": f.error} for f in self.failures]}
 
 
@@ -77,6 +80,24 @@ def fit_head(weight: Tensor, bias: Tensor, pooled: Tensor, label_ids: Tensor,
 
     optimizer.step(objective)
     return w.detach().to(weight.dtype), b.detach().to(bias.dtype)
+
+
+def cross_validate(weight: Tensor, bias: Tensor, pooled: Tensor, label_ids: Tensor, cfg: AdaptConfig = AdaptConfig(),
+                   folds: int = 10) -> float:
+    """How often a head refit as `fit_head` does is right on clips it was not fit to: the clips (N, D), (N,) are dealt
+    into `folds` folds (clip i into fold i mod folds; every clip its own fold when there are fewer), and each fold is
+    classified by a head fit to the others. A little pessimistic: each fit has one fold fewer than the real one."""
+    num = pooled.shape[0]
+    folds = min(folds, num)
+    if folds < 2:
+        raise ConfigError(f"cross-validation needs at least 2 clips, got {num}")
+    right = 0
+    for fold in range(folds):
+        held = torch.arange(fold, num, folds)
+        kept = torch.tensor([i for i in range(num) if i % folds != fold])
+        w, b = fit_head(weight, bias, pooled[kept], label_ids[kept], cfg)
+        right += int(((pooled[held].double() @ w.double().T + b.double()).argmax(1) == label_ids[held]).sum())
+    return round(right / num, 4)
 
 
 def pooled_vectors(bundle: LoadedBundle, waveforms: list[Tensor]) -> Tensor:
@@ -111,8 +132,9 @@ def adapt(bundle: LoadedBundle, examples: list[Example], out: str | Path, cfg: A
         return round(float(((pooled @ w.T.cpu() + b.cpu()).argmax(1) == label_ids).float().mean()), 4)
 
     per_label = {label: int((label_ids == i).sum()) for i, label in enumerate(bundle.labels)}
+    estimate = cross_validate(head.weight, head.bias, pooled, label_ids, cfg) if len(items) > 1 else None
     result = Adaptation(Path(out), per_label, failures, accuracy(head.weight.detach(), head.bias.detach()),
-                        accuracy(weight, bias))
+                        accuracy(weight, bias), estimate)
     _write(bundle, weight, bias, result, cfg)
     return result
 
@@ -133,9 +155,12 @@ def _write(bundle: LoadedBundle, weight: Tensor, bias: Tensor, result: Adaptatio
              f"clips of one speaker (`workbench adapt`, weight decay {cfg.weight_decay:g}): "
              + ", ".join(f"{n} of \"{label}\"" for label, n in result.per_label.items())
              + ". Every other weight is the original's, and so are the figures above: they describe the model before "
-             f"it was adapted. On the adaptation clips themselves it was right {result.accuracy_before:.1%} of the time "
-             f"before and {result.accuracy_after:.1%} after. Measure it on other recordings of the same speaker "
-             "(`workbench evaluate`).\n")
+             f"it was adapted. On those clips the model as trained was right {result.accuracy_before:.1%} of the time"
+             + ("" if result.accuracy_estimate is None else
+                f"; refit on all but a tenth of them, it was right on that tenth {result.accuracy_estimate:.1%} of the "
+                "time (cross-validated: what to expect on the speaker's other recordings, give or take a few points "
+                "with this few clips)")
+             + ". Measure it on other recordings of the same speaker (`workbench evaluate`).\n")
     tensors = read_tensors(files, NOVELTY_FILE)
     save_bundle(result.bundle_dir, files.config, model, metrics, card,
                 tensors=None if tensors is None else {NOVELTY_FILE: tensors})
@@ -144,9 +169,16 @@ def _write(bundle: LoadedBundle, weight: Tensor, bias: Tensor, result: Adaptatio
 def describe(result: Adaptation) -> str:
     """One paragraph for a person: what the adaptation read and did."""
     counts = ", ".join(f"{label} {n}" for label, n in result.per_label.items())
-    text = (f"adapted on {result.num_clips} clips ({counts}); right on {result.accuracy_before:.1%} of them before, "
-            f"{result.accuracy_after:.1%} after; bundle -> {result.bundle_dir}")
+    text = (f"adapted on {result.num_clips} clip{'' if result.num_clips == 1 else 's'} ({counts}); bundle -> {result.bundle_dir}\n"
+            f"right on the speaker's clips: {result.accuracy_before:.1%} as trained, "
+            + ("not estimated adapted (one clip)" if result.accuracy_estimate is None else
+               f"{result.accuracy_estimate:.1%} adapted (cross-validated: on clips left out of the fit)")
+            + f"; {result.accuracy_after:.1%} on the clips it was fit to")
     missing = [label for label, n in result.per_label.items() if n == 0]
     if missing:
         text += f"\nno clips of {', '.join(missing)}: those labels keep their trained weights, pulled only by the others"
+    few = [label for label, n in result.per_label.items() if 0 < n < 3]
+    if few:
+        text += (f"\nfewer than 3 clips of {', '.join(few)}: give three or more of every label; with one, the estimate "
+                 "above is of a fit that had none of that label, and falls far below what the adapted model gets")
     return text
