@@ -157,9 +157,9 @@ def _write(bundle: LoadedBundle, weight: Tensor, bias: Tensor, result: Adaptatio
              + ". Every other weight is the original's, and so are the figures above: they describe the model before "
              f"it was adapted. On those clips the model as trained was right {result.accuracy_before:.1%} of the time"
              + ("" if result.accuracy_estimate is None else
-                f"; refit on all but a tenth of them, it was right on that tenth {result.accuracy_estimate:.1%} of the "
-                "time (cross-validated: what to expect on the speaker's other recordings, give or take a few points "
-                "with this few clips)")
+                f"; refit without each tenth of them in turn (each clip, under ten), it was right on the clips left out "
+                f"{result.accuracy_estimate:.1%} of the time (what to expect on the speaker's other recordings, give or "
+                "take a few points with this few clips)")
              + ". Measure it on other recordings of the same speaker (`workbench evaluate`).\n")
     tensors = read_tensors(files, NOVELTY_FILE)
     save_bundle(result.bundle_dir, files.config, model, metrics, card,
@@ -169,7 +169,8 @@ def _write(bundle: LoadedBundle, weight: Tensor, bias: Tensor, result: Adaptatio
 def describe(result: Adaptation) -> str:
     """One paragraph for a person: what the adaptation read and did."""
     counts = ", ".join(f"{label} {n}" for label, n in result.per_label.items())
-    text = (f"adapted on {result.num_clips} clip{'' if result.num_clips == 1 else 's'} ({counts}); bundle -> {result.bundle_dir}\n"
+    clips = f"{result.num_clips} clip{'' if result.num_clips == 1 else 's'}"
+    text = (f"adapted on {clips} ({counts}); bundle -> {result.bundle_dir}\n"
             f"right on the speaker's clips: {result.accuracy_before:.1%} as trained, "
             + ("not estimated adapted (one clip)" if result.accuracy_estimate is None else
                f"{result.accuracy_estimate:.1%} adapted (cross-validated: on clips left out of the fit)")
