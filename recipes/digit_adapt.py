@@ -5,7 +5,9 @@
 For each held-out speaker and each `recipes.digit_sweep` run's fold model for them (trained without them), `--draws`
 times per count in `--per-digit`: that many of the speaker's recordings of every digit are drawn (seeded), the model's
 head is refit on them as `workbench adapt` does (`tasks.adapt.fit_head`), and the model is tested on the speaker's
-other recordings, before and after. The same draws for every model.
+other recordings, before and after. The same draws for every model. `--room RT60` and `--snr DB` first put every
+recording of the speaker in a simulated room and pink noise (`recipes.spoken_digits.record_in`, as the model card's
+recording table does): adapting to a speaker in a room, both the clips adapted on and those tested.
 
 With `--write NAME --rest DIR` it instead adapts each fold model of the one SWEEP on one draw of `--per-digit` clips of
 every digit (`workbench adapt`'s `tasks.adapt.adapt`), writes the adapted bundles as a sweep NAME under `--runs`, and
@@ -26,6 +28,7 @@ import numpy as np
 import torch
 
 from recipes.digit_sweep import add_fold_model_arguments, fold_model
+from recipes.spoken_digits import record_in, room_responses
 from workbench.data import Example, decode_examples, find_examples
 from workbench.tasks import classify
 from workbench.tasks.adapt import AdaptConfig, adapt, cross_validate, fit_head, pooled_vectors
@@ -90,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-digit", default="1,2,3,5", help="adaptation clips of every digit, comma-separated counts")
     parser.add_argument("--draws", type=int, default=5)
     parser.add_argument("--weight-decay", type=float, default=AdaptConfig.weight_decay)
+    parser.add_argument("--room", type=float, default=None, metavar="RT60",
+                        help="put the recordings in a simulated room of this reverberation time (s) first")
+    parser.add_argument("--snr", type=float, default=None, metavar="DB", help="and in pink noise at this SNR")
     parser.add_argument("--json", action="store_true", help="one JSON object")
     parser.add_argument("--write", metavar="NAME", help="write the adapted fold models as sweep NAME (see above)")
     parser.add_argument("--rest", metavar="DIR", help="with --write: where the recordings not adapted on are linked")
@@ -114,8 +120,14 @@ def main(argv: list[str] | None = None) -> int:
             items, _ = decode_examples(held_out, bundle.cfg.features.sample_rate, bundle.cfg.max_duration_s)
             index = {label: i for i, label in enumerate(bundle.labels)}
             label_ids = torch.tensor([index[e.label] for e, _ in items])
+            waveforms = [w for _, w in items]
+            if args.room is not None or args.snr is not None:
+                rate = bundle.cfg.features.sample_rate
+                bank = room_responses(args.room, rate) if args.room is not None else None
+                waveforms = [record_in(w, rate, 0.0, args.snr, i, bank[i % len(bank)] if bank else None)
+                             for i, w in enumerate(waveforms)]
             with torch.inference_mode():
-                pooled = pooled_vectors(bundle, [w for _, w in items])
+                pooled = pooled_vectors(bundle, waveforms)
             for n in counts:
                 before, after, estimate = adapted_accuracy(bundle, pooled, label_ids, n, args.draws, cfg)
                 table.setdefault(sweep, {}).setdefault(str(n), {})[speaker] = {

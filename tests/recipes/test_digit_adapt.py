@@ -55,3 +55,17 @@ def test_write_adapts_each_fold_model_and_links_the_recordings_not_adapted_on(tm
     linked = {p.name for p in (rest / "recordings").iterdir()}
     recordings = {p.name for p in Path(fsdd_dir).glob("*.wav")}
     assert len(linked) == len(recordings) - 20 and linked < recordings
+
+
+def test_snr_puts_the_speakers_recordings_in_noise_before_adapting(tmp_path, capsys, fsdd_dir):
+    model = tmp_path / "runs" / "shipped" / "theo" / "model"
+    model.parent.mkdir(parents=True)
+    model.symlink_to(Path(__file__).resolve().parents[2] / "assets" / "models" / "spoken-digits")
+    rows = []
+    for extra in ([], ["--snr", "0"]):
+        assert main(["shipped", "--data", str(fsdd_dir), "--runs", str(tmp_path / "runs"), "--speakers", "theo",
+                     "--per-digit", "3", "--draws", "1", "--json", *extra]) == 0
+        rows.append(json.loads(capsys.readouterr().out)["speakers"]["shipped"]["3"]["theo"])
+    clean, noisy = rows
+    assert noisy["before"] < clean["before"] - 0.05          # pink noise as loud as the word costs the model
+    assert noisy["after"] > noisy["before"]                   # and adapting to the noisy clips wins some back
