@@ -10,8 +10,9 @@ recording of the speaker in a simulated room and pink noise (`recipes.spoken_dig
 recording table does): adapting to a speaker in a room, both the clips adapted on and those tested.
 
 With `--write NAME --rest DIR` it instead adapts each fold model of the one SWEEP on one draw of `--per-digit` clips of
-every digit (`workbench adapt`'s `tasks.adapt.adapt`), writes the adapted bundles as a sweep NAME under `--runs`, and
-links every recording not adapted on into DIR/recordings, so that other recipes can compare the two sweeps on them:
+every digit (`workbench adapt`'s `tasks.adapt.adapt`), writes the adapted bundles as a sweep NAME under `--runs`,
+prints what adapting cost on the other speakers (those the fold model was trained on), and links every recording not
+adapted on into DIR/recordings, so that other recipes can compare the two sweeps on them:
 
     python -m recipes.digit_adapt splice50_s0 --data PATH/TO/fsdd --per-digit 3 --write adapt3_s0 --rest /tmp/rest
     python -m recipes.connected_digits splice50_s0 adapt3_s0 --data /tmp/rest
@@ -75,8 +76,13 @@ def write_adapted(args: argparse.Namespace, examples: list[Example], cfg: AdaptC
             continue
         chosen = draw([e for e in examples if e.group == speaker], int(args.per_digit.split(",")[0]), rng)
         drawn |= {e.path for e in chosen}
-        result = adapt(classify.load(model_dir), chosen, Path(args.runs) / args.write / speaker / "model", cfg)
-        print(f"{speaker:9s} adapted on {result.num_clips} clips -> {result.bundle_dir}", flush=True)
+        bundle = classify.load(model_dir)
+        result = adapt(bundle, chosen, Path(args.runs) / args.write / speaker / "model", cfg)
+        others = [e for e in examples if e.group != speaker]     # the speakers the fold model was trained on
+        before = classify.evaluate(bundle, others).accuracy
+        after = classify.evaluate(classify.load(result.bundle_dir), others).accuracy
+        print(f"{speaker:9s} adapted on {result.num_clips} clips -> {result.bundle_dir}; on the other speakers' "
+              f"{len(others)} recordings {before:.4f} -> {after:.4f}", flush=True)
     rest = Path(args.rest) / "recordings"
     rest.mkdir(parents=True, exist_ok=True)
     for example in examples:

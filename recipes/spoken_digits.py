@@ -65,7 +65,8 @@ LIMITS = """## Limits
   97 times in 100, at both training seeds measured (`python -m recipes.digit_adapt splice50_s0 splice50_s1`,
   5 draws of the 30 clips per speaker: 0.943 -> 0.970 and 0.953 -> 0.970; nicolas 0.951 and 0.957, yweweler
   0.963 and 0.952); with 5 of every digit 0.974; with 1 of every digit only about a point better, and one
-  speaker worse (yweweler 0.952 -> 0.927 at seed 1): give it three or more.
+  speaker worse (yweweler 0.952 -> 0.927 at seed 1): give it three or more. The adapted model is that
+  speaker's: on the speakers it was trained on it fell from 0.98-0.99 to 0.94-0.98.
 - Words said with no pause between them: half its training clips were joined two to four at a time
   and labelled step by step (`AugmentConfig.splice_prob`), so a timeline finds 92 in 100 such words
   of a new speaker (`python -m recipes.connected_digits`, 1,046 words, seed 0; nicolas and theo 87 to 89),

@@ -7,7 +7,9 @@ to other voices, that draws the borders in the wrong place. `adapt` refits only 
 linear map from the pooled vector to the labels) on the new clips, pulled towards its trained weights by
 an L2 penalty, and writes a new bundle that is the old one in every other respect: the same config,
 features, encoder and recurrent weights, and so the same novelty stats. Everything that reads a bundle
-(`workbench classify`, `--timeline`, `evaluate`, `export`) uses it as it is.
+(`workbench classify`, `--timeline`, `evaluate`, `export`) uses it as it is. The new bundle is that speaker's:
+the borders it moved for them can move other voices across (README: the digit model adapted to one FSDD
+speaker lost up to 4 points on the others), so keep the original for everyone else.
 
     workbench adapt --model assets/models/spoken-digits --data my_digits/ --out runs/my-voice
 """
