@@ -392,7 +392,10 @@ RECIPE_ENGINES = ("espeak", "flite")
 # Theo's gain from a longer presentation suggested training on a wider range of speaking rates: the spectrogram's time
 # stretch at x0.7-1.4 instead of x0.8-1.25 (`--set "augment.stretch=[0.7,1.4]"`, `stretch714_s0`), --loso over the five at
 # seed 0: 0.946 (jackson 0.954, lucas 0.972, nicolas 0.880, theo 0.958, yweweler 0.964) against 0.943 for `splice50_s0`:
-# theo +3.2 points as expected, but nicolas -3.6 (his "six" heard as "eight" 18 times in 50). Within the seed spread; not adopted.
+# theo +3.2 points as expected, but nicolas -3.6 (his "six" heard as "eight" 18 times in 50). At train.seed=1 (`stretch714_s1`):
+# 0.958 (jackson 0.984, lucas 0.972, nicolas 0.910, theo 0.956, yweweler 0.966) against 0.954 for `splice50_s1`: 0.952 against
+# 0.948 over the two seeds, theo and yweweler up at both, nicolas down at both (-3.6, -1.6). Within the seed spread, like
+# MBROLA's takes before it; not adopted.
 
 
 def recipe_config(epochs: int = 20) -> classify.ClassifyConfig:
