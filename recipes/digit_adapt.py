@@ -32,7 +32,7 @@ from recipes.digit_sweep import add_fold_model_arguments, fold_model
 from recipes.spoken_digits import record_in, room_responses
 from workbench.data import Example, decode_examples, find_examples
 from workbench.tasks import classify
-from workbench.tasks.adapt import AdaptConfig, adapt, cross_validate, fit_head, pooled_vectors
+from workbench.tasks.adapt import AdaptConfig, adapt, cross_validate, fit_head, heard_right, pooled_vectors
 
 
 def adapted_accuracy(bundle: classify.LoadedBundle, pooled: torch.Tensor, label_ids: torch.Tensor, per_digit: int,
@@ -42,28 +42,22 @@ def adapted_accuracy(bundle: classify.LoadedBundle, pooled: torch.Tensor, label_
     (`tasks.adapt.cross_validate`). `pooled` (N, D) the clips' pooled vectors, `label_ids` (N,)."""
     head = bundle.model.net.head.out
     rng = np.random.default_rng(seed)
-    labels = label_ids.numpy()
     before, after, estimate = [], [], []
     for _ in range(draws):
-        chosen = np.concatenate([rng.choice(np.flatnonzero(labels == c), per_digit, replace=False)
-                                 for c in np.unique(labels)])
-        rest = torch.from_numpy(np.setdiff1d(np.arange(len(labels)), chosen))
+        chosen = draw(label_ids.numpy(), per_digit, rng)
+        rest = torch.from_numpy(np.setdiff1d(np.arange(len(label_ids)), chosen))
         chosen = torch.from_numpy(chosen)
         weight, bias = fit_head(head.weight, head.bias, pooled[chosen], label_ids[chosen], cfg)
-        with torch.no_grad():
-            before.append(float(((pooled[rest] @ head.weight.T + head.bias).argmax(1) == label_ids[rest]).float().mean()))
-        after.append(float(((pooled[rest] @ weight.T + bias).argmax(1) == label_ids[rest]).float().mean()))
+        before.append(float(heard_right(head.weight, head.bias, pooled[rest], label_ids[rest]).float().mean()))
+        after.append(float(heard_right(weight, bias, pooled[rest], label_ids[rest]).float().mean()))
         estimate.append(cross_validate(head.weight, head.bias, pooled[chosen], label_ids[chosen], cfg))
     return float(np.mean(before)), float(np.mean(after)), float(np.mean(estimate))
 
 
-def draw(examples: list[Example], per_digit: int, rng: np.random.Generator) -> list[Example]:
-    """`per_digit` of the examples of every label, drawn without replacement."""
-    chosen = []
-    for label in sorted({e.label for e in examples}):
-        of_label = [e for e in examples if e.label == label]
-        chosen += [of_label[i] for i in rng.choice(len(of_label), per_digit, replace=False)]
-    return chosen
+def draw(labels: np.ndarray, per_digit: int, rng: np.random.Generator) -> np.ndarray:
+    """Indices of `per_digit` clips of every label in `labels` (N,), drawn without replacement, label by label."""
+    return np.concatenate([rng.choice(np.flatnonzero(labels == label), per_digit, replace=False)
+                           for label in np.unique(labels)])
 
 
 def write_adapted(args: argparse.Namespace, examples: list[Example], cfg: AdaptConfig) -> int:
@@ -74,7 +68,8 @@ def write_adapted(args: argparse.Namespace, examples: list[Example], cfg: AdaptC
         model_dir = fold_model(args.runs, args.sweeps[0], speaker)
         if model_dir is None:
             continue
-        chosen = draw([e for e in examples if e.group == speaker], int(args.per_digit.split(",")[0]), rng)
+        mine = [e for e in examples if e.group == speaker]
+        chosen = [mine[i] for i in draw(np.array([e.label for e in mine]), int(args.per_digit.split(",")[0]), rng)]
         drawn |= {e.path for e in chosen}
         bundle = classify.load(model_dir)
         result = adapt(bundle, chosen, Path(args.runs) / args.write / speaker / "model", cfg)

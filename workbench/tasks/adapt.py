@@ -84,6 +84,13 @@ def fit_head(weight: Tensor, bias: Tensor, pooled: Tensor, label_ids: Tensor,
     return w.detach().to(weight.dtype), b.detach().to(bias.dtype)
 
 
+def heard_right(weight: Tensor, bias: Tensor, pooled: Tensor, label_ids: Tensor) -> Tensor:
+    """Whether a linear head (num_classes, D), (num_classes,) labels each pooled vector (N, D) with its label id (N,):
+    (N,) bool, on the CPU."""
+    logits = pooled.detach().double().cpu() @ weight.detach().double().cpu().T + bias.detach().double().cpu()
+    return logits.argmax(1) == label_ids.cpu()
+
+
 def cross_validate(weight: Tensor, bias: Tensor, pooled: Tensor, label_ids: Tensor, cfg: AdaptConfig = AdaptConfig(),
                    folds: int = 10) -> float:
     """How often a head refit as `fit_head` does is right on clips it was not fit to: the clips (N, D), (N,) are dealt
@@ -98,7 +105,7 @@ def cross_validate(weight: Tensor, bias: Tensor, pooled: Tensor, label_ids: Tens
         held = torch.arange(fold, num, folds)
         kept = torch.tensor([i for i in range(num) if i % folds != fold])
         w, b = fit_head(weight, bias, pooled[kept], label_ids[kept], cfg)
-        right += int(((pooled[held].double() @ w.double().T + b.double()).argmax(1) == label_ids[held]).sum())
+        right += int(heard_right(w, b, pooled[held], label_ids[held]).sum())
     return round(right / num, 4)
 
 
@@ -131,12 +138,11 @@ def adapt(bundle: LoadedBundle, examples: list[Example], out: str | Path, cfg: A
     weight, bias = fit_head(head.weight, head.bias, pooled, label_ids, cfg)
 
     def accuracy(w: Tensor, b: Tensor) -> float:
-        return round(float(((pooled @ w.T.cpu() + b.cpu()).argmax(1) == label_ids).float().mean()), 4)
+        return round(float(heard_right(w, b, pooled, label_ids).float().mean()), 4)
 
     per_label = {label: int((label_ids == i).sum()) for i, label in enumerate(bundle.labels)}
     estimate = cross_validate(head.weight, head.bias, pooled, label_ids, cfg) if len(items) > 1 else None
-    result = Adaptation(Path(out), per_label, failures, accuracy(head.weight.detach(), head.bias.detach()),
-                        accuracy(weight, bias), estimate)
+    result = Adaptation(Path(out), per_label, failures, accuracy(head.weight, head.bias), accuracy(weight, bias), estimate)
     _write(bundle, weight, bias, result, cfg)
     return result
 
