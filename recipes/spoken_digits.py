@@ -400,7 +400,7 @@ RECIPE_ENGINES = ("espeak", "flite")
 # scripts, no retraining, 2026-11-28). Removing the directions in which the training voices' mean vectors differ most
 # (nuisance attribute projection: the top 1 to 16 principal directions of the 4 real speakers' and 398 synthetic voices'
 # offsets from the digits' means, then the head refit on the projected training clips), estimated on training data only:
-# 0.942 to 0.930 against 0.943 at seed 0, 0.949 to 0.937 against 0.954 at seed 1 (nicolas down 3 to 8 points): the
+# 0.930 to 0.942 against 0.943 at seed 0, 0.937 to 0.953 against 0.954 at seed 1 (nicolas down 3 to 8 points at seed 0): the
 # head trained with the network is already the best linear map on those vectors. Centring the held-out speaker's
 # vectors on the training clips' mean (their mean subtracted, no labels; a test-time use of the speaker's other
 # recordings, so another protocol than the table's) gave 0.958 against 0.943 and 0.963 against 0.954, every speaker up;
