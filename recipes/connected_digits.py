@@ -16,6 +16,7 @@ and a model with the many-to-many "frames" head (a label per step) is the one th
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import tempfile
 from dataclasses import dataclass
@@ -70,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smooth-steps", type=int, default=TimelineConfig.smooth_steps,
                         help="frames head: steps each step's probabilities are averaged over (TimelineConfig.smooth_steps)")
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="TimelineConfig fields")
+    parser.add_argument("--model-set", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="the fold models' ClassifyConfig fields for this run, e.g. warn_steady_tone=true")
     parser.add_argument("--json", action="store_true", help="one JSON object per speaker and sweep")
     args = parser.parse_args(argv)
     cfg = apply_overrides(TimelineConfig(smooth_steps=args.smooth_steps), args.set)
@@ -87,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
                 if (model_dir := fold_model(Path(args.runs), sweep, speaker)) is None:   # a sweep over some speakers
                     continue
                 bundle = classify.load(model_dir)
+                bundle = dataclasses.replace(bundle, cfg=apply_overrides(bundle.cfg, args.model_set))
                 found = sum(words_found(timeline(bundle, path, cfg), s.words)
                             for path, s in zip(paths, sequences))
                 row = {"speaker": speaker, "sweep": sweep, "head": bundle.cfg.model.head, "found": found, "words": total}

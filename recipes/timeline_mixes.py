@@ -94,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--novelty-threshold", type=float, default=None,
                         help="drop segments above this novelty instead of the bundle's own novelty_threshold")
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="TimelineConfig fields")
+    parser.add_argument("--model-set", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="the bundle's ClassifyConfig fields for this run, e.g. warn_steady_tone=true")
     parser.add_argument("--json", action="store_true", help="one JSON object")
     args = parser.parse_args(argv)
     cfg = apply_overrides(TimelineConfig(), args.set)
@@ -104,9 +106,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{args.data}: {len(examples)} recordings of speakers {args.speakers or 'any'}; a mix takes "
                      f"{WORDS_PER_MIX}")
     bundle = classify.load(args.model)
+    model_cfg = apply_overrides(bundle.cfg, args.model_set)
     if args.novelty_threshold is not None:
-        cfg_at = dataclasses.replace(bundle.cfg, novelty_threshold=args.novelty_threshold)
-        bundle = dataclasses.replace(bundle, cfg=cfg_at)
+        model_cfg = dataclasses.replace(model_cfg, novelty_threshold=args.novelty_threshold)
+    bundle = dataclasses.replace(bundle, cfg=model_cfg)
     rng = np.random.default_rng(args.seed)
     total: dict = {}
     seconds = audio_s = 0.0

@@ -425,8 +425,9 @@ def _add_classify(subparsers: argparse._SubParsersAction) -> None:
                              "steps (s, default: %(default)s)")
     parser.add_argument("--no-gate", action="store_true", help="timeline: classify silence too")
     parser.add_argument("--keep-novel", action="store_true",
-                        help="timeline: keep segments that sound unlike the model's training clips or hold no voiced "
-                             "sound (dropped by default when the model sets novelty_threshold or warn_no_voice)")
+                        help="timeline: keep segments that sound unlike the model's training clips, hold no voiced "
+                             "sound or hold a pitch too still for a voice (dropped by default when the model sets "
+                             "novelty_threshold, warn_no_voice or warn_steady_tone)")
     parser.add_argument("--json", action="store_true", help="one JSON line per file")
     parser.set_defaults(handler=_cmd_classify)
 

@@ -4,9 +4,10 @@ import pytest
 import torch
 
 from workbench.features import (
-    active_span, frame_energy_db, is_steady_noise, longest_pitch_run, pitch_periods, spectral_change_db, trim_noise,
-    trim_silence,
+    active_span, frame_energy_db, is_steady_noise, is_steady_tone, longest_pitch_run, longest_steady_pitch,
+    pitch_periods, spectral_change_db, steady_tone_frames, trim_noise, trim_silence,
 )
+from workbench.features.activity import STEADY_TONE_FRAMES
 
 SR = 8000
 
@@ -142,3 +143,47 @@ def test_no_fsdd_recording_is_taken_for_steady_noise(fsdd_dir):
     called_noise = [p.name for p in paths
                     if is_steady_noise(torch.from_numpy(soundfile.read(p, dtype="float32")[0]), SR)]
     assert called_noise == []
+
+
+def _note(seconds: float, pitch_hz, harmonics: int = 6, decay_s: float = 0.5) -> torch.Tensor:
+    """A decaying harmonic tone (samples,) at SR whose pitch is `pitch_hz`, a number or a function of time (s)."""
+    t = torch.arange(int(seconds * SR), dtype=torch.float64) / SR
+    f0 = pitch_hz(t) if callable(pitch_hz) else torch.full_like(t, float(pitch_hz))
+    phase = 2 * math.pi * torch.cumsum(f0, 0) / SR
+    tone = sum(torch.sin(k * phase) / k for k in range(1, harmonics + 1))
+    return (0.3 * tone * torch.exp(-t / decay_s)).float()
+
+
+def test_refined_periods_are_a_fraction_of_a_sample_and_a_high_tone_keeps_one_multiple():
+    pitched, period = pitch_periods(_note(0.5, SR / 64.4), SR, refine=True)
+    assert pitched.all() and abs(float(period[pitched].median()) - 64.4) < 0.05
+    assert period.dtype == torch.float64 and pitch_periods(_note(0.5, SR / 64.4), SR)[1].dtype == torch.int64
+    # 440 Hz is above the voice range searched: two periods, the same in every frame (not one lag, then another)
+    pitched, period = pitch_periods(_note(0.5, 440.0, harmonics=1), SR, refine=True)
+    assert pitched.all() and float(period.max() - period.min()) < 0.01 and abs(float(period.mean()) - 2 * SR / 440) < 0.05
+
+
+def test_a_held_note_is_a_steady_tone_and_a_pitch_that_moves_as_a_voices_does_is_not():
+    assert longest_steady_pitch(_note(0.5, 220.0), SR) >= 45 and is_steady_tone(_note(0.5, 220.0), SR)
+    vibrato = _note(0.5, lambda t: 220.0 * (1 + 0.01 * torch.sin(2 * math.pi * 5 * t)))     # +-1% at 5 Hz
+    falling = _note(0.5, lambda t: 130.0 - 40.0 * t)                                        # intonation: 130 -> 110 Hz
+    for voice_like in (vibrato, falling, _vowel(0.5, SR)):
+        assert longest_steady_pitch(voice_like, SR) < STEADY_TONE_FRAMES and not is_steady_tone(voice_like, SR)
+    assert longest_steady_pitch(_colored_noise(0.5, SR, 1.0), SR) == 0 and not is_steady_tone(torch.zeros(SR), SR)
+
+
+def test_steady_tone_frames_are_where_the_note_is():
+    clip = torch.cat([_vowel(0.4, SR), torch.zeros(SR // 5), _note(0.5, 196.0), torch.zeros(SR // 5)])
+    frames = steady_tone_frames(clip, SR)
+    on = frames.nonzero()[:, 0]
+    # frame i covers 30 ms from i * 10 ms: the note (0.6-1.1 s) is in frames 58 to 109
+    assert len(on) >= 40 and 58 <= int(on.min()) and int(on.max()) <= 109
+    assert not frames[:58].any()                                                  # the vowel and the pause: none
+
+
+def test_no_fsdd_recording_holds_a_steady_tone(fsdd_dir):
+    import soundfile
+    paths = sorted(fsdd_dir.glob("*.wav"))
+    assert len(paths) == 2500
+    runs = [longest_steady_pitch(torch.from_numpy(soundfile.read(p, dtype="float32")[0]), SR) for p in paths]
+    assert max(runs) < STEADY_TONE_FRAMES                   # measured: 18 at most, 99 in 100 at most 7

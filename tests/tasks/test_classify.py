@@ -434,6 +434,22 @@ def test_only_a_model_that_asks_for_it_warns_of_steady_noise(tone_run):
     assert classify.noise_warning(asks, torch.from_numpy(tone(300.0, 0.5, 8000))) is None
 
 
+def test_only_a_model_that_asks_for_it_warns_of_a_steady_tone_and_only_on_a_clip_it_finds_unusual(tone_run):
+    bundle = tasks.load(tone_run.bundle_dir)
+    note = torch.from_numpy(tone(300.0, 0.5, 8000))
+    assert not bundle.cfg.warn_steady_tone and classify.tone_warning(bundle.cfg, note) is None
+    asks = dataclasses.replace(bundle.cfg, trim_db=None, warn_steady_tone=True)
+    assert "holds one pitch dead still for 0.4" in classify.tone_warning(asks, note)
+    assert "dead still" in classify.tone_warning(asks, note, novelty_score=1.5)
+    assert classify.tone_warning(asks, note, novelty_score=classify.VOICELESS_NOVELTY) is None    # usual: not searched
+    t = np.arange(4000) / 8000                                    # a pitch that falls as a voice's does: no warning
+    falling = torch.from_numpy((0.3 * np.sin(2 * np.pi * (130 * t - 20 * t ** 2))).astype(np.float32))
+    assert classify.tone_warning(asks, falling) is None
+    # the warning is one of a clip's reasons, after silence, noise and no voice
+    audio = Audio(note[None], 8000)
+    assert "dead still" in classify.clip_warning(asks, audio, novelty_score=2.0)
+
+
 def test_a_constant_offset_is_not_sound():
     # a silent recording from a microphone with a DC offset, and a file whose every sample is the same value
     hiss = torch.from_numpy(0.0002 * np.random.default_rng(0).standard_normal(8000).astype(np.float32))

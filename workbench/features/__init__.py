@@ -4,7 +4,8 @@ Feature code takes tensors and never opens a file; decoding is `workbench.media`
 """
 
 from workbench.features.activity import (
-    active_span, frame_energy_db, is_steady_noise, longest_pitch_run, noise_span, pitch_periods, spectral_change_db,
+    active_span, frame_energy_db, is_steady_noise, is_steady_tone, longest_pitch_run, longest_steady_pitch, noise_span,
+    pitch_periods, spectral_change_db, steady_tone_frames,
     trim_noise, trim_silence,
 )
 from workbench.features.frames import FrameConfig, FrameExtractor, frames_to_tensor
@@ -15,10 +16,13 @@ __all__ = [
     "active_span",
     "frame_energy_db",
     "is_steady_noise",
+    "is_steady_tone",
     "longest_pitch_run",
+    "longest_steady_pitch",
     "noise_span",
     "pitch_periods",
     "spectral_change_db",
+    "steady_tone_frames",
     "trim_noise",
     "trim_silence",
     "FrameConfig",

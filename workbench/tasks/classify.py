@@ -30,8 +30,10 @@ from workbench.data import (
 )
 from workbench.errors import ConfigError, EmptyMediaError
 from workbench.features import (
-    Spectrogram, SpectrogramConfig, active_span, is_steady_noise, longest_pitch_run, noise_span, num_frames,
+    Spectrogram, SpectrogramConfig, active_span, is_steady_noise, longest_pitch_run, longest_steady_pitch, noise_span,
+    num_frames,
 )
+from workbench.features.activity import STEADY_TONE_FRAMES
 from workbench.media import Audio, load_audio
 from workbench.models import AudioClassifier, ClassifierConfig, EncoderConfig, NoveltyStats, fit_novelty, novelty
 from workbench.train import EpochLog, FitResult, StepLog, TrainConfig, fit
@@ -82,6 +84,9 @@ class ClassifyConfig:
     # Warn when a clip holds no voiced sound at all (`features.longest_pitch_run` under 2 frames): every
     # spoken word has a vowel, so such a clip is a knock, a click, a hiss or a whisper. For models of speech.
     warn_no_voice: bool = False
+    # Warn when a clip holds one pitch too still for a voice for 0.2 s (`features.is_steady_tone`: a beep, a note
+    # of music, a hum). For models of speech.
+    warn_steady_tone: bool = False
     # Warn when a clip's novelty (`models.novelty`: how far its embedding lies from the training clips',
     # 0 at their median, 1 at their 99th percentile) is above this: a sound the model never met, labelled
     # anyway. None: never. Needs a bundle with novelty stats (`train` fits them).
@@ -489,6 +494,22 @@ def voice_warning(cfg: ClassifyConfig, waveform: Tensor, novelty_score: float | 
             "a knock, a click, a hiss or a whisper, and its label is a guess")
 
 
+def tone_warning(cfg: ClassifyConfig, waveform: Tensor, novelty_score: float | None = None,
+                 clip: Tensor | None = None) -> str | None:
+    """Why the label of a mono clip (samples,) at the model's sample rate that holds a pitch too still for a voice
+    (`features.is_steady_tone`) means little, or None; only for a model whose cfg.warn_steady_tone is set, and with
+    a novelty (when known) over VOICELESS_NOVELTY: a clip the model finds usual is not searched for a tone (which
+    costs about as much as classifying it). `clip`: as in `noise_warning`."""
+    if not cfg.warn_steady_tone or (novelty_score is not None and novelty_score <= VOICELESS_NOVELTY):
+        return None
+    rate = cfg.features.sample_rate
+    frames = longest_steady_pitch(prepare(waveform, cfg) if clip is None else clip, rate)
+    if frames < STEADY_TONE_FRAMES:
+        return None
+    return (f"the clip holds one pitch dead still for {frames / 100:.2f} s, as a beep, a note of music or a hum "
+            "does and a voice does not, so its label is a guess")
+
+
 def novelty_warning(cfg: ClassifyConfig, novelty_score: float | None) -> str | None:
     """Why the label of a clip whose novelty (`models.novelty`) passes cfg.novelty_threshold means little, or None."""
     if cfg.novelty_threshold is None or novelty_score is None or novelty_score <= cfg.novelty_threshold:
@@ -499,12 +520,13 @@ def novelty_warning(cfg: ClassifyConfig, novelty_score: float | None) -> str | N
 
 def clip_warning(cfg: ClassifyConfig, audio: Audio, novelty_score: float | None = None,
                  clip: Tensor | None = None) -> str | None:
-    """Every reason (silence, noise, no voice, novelty, length) why one label for this decoded clip may mean
-    little, or None; the first of silence, noise, no voice and novelty that applies, then the length.
+    """Every reason (silence, noise, no voice, a steady tone, novelty, length) why one label for this decoded clip
+    may mean little, or None; the first of silence, noise, no voice, tone and novelty that applies, then the length.
     `clip`: the clip as `prepare` gives it, when the caller has it already."""
     waveform = audio.waveform[0]
     sound = (silence_warning(waveform) or noise_warning(cfg, waveform, clip)
-             or voice_warning(cfg, waveform, novelty_score, clip) or novelty_warning(cfg, novelty_score))
+             or voice_warning(cfg, waveform, novelty_score, clip) or tone_warning(cfg, waveform, novelty_score, clip)
+             or novelty_warning(cfg, novelty_score))
     reasons = [sound, long_file_warning(cfg, audio.duration_s)]
     return "; ".join(r for r in reasons if r) or None
 

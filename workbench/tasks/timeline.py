@@ -9,8 +9,10 @@ other, each hearing up to `context_s` more on either side so that a word a pass'
 (the steps of that context come from the neighbouring pass). Consecutive windows or steps of one label are
 merged into segments `{start_s, end_s, label, confidence, novelty}`. Segments the model is unsure
 of are dropped, and so are, with a bundle that sets them, those whose windows sound unlike its training
-clips (`novelty_threshold`) or hold no voiced sound (`warn_no_voice`, as `classify.voice_warning` judges
-a clip: no pitch in any window, at a novelty over `classify.VOICELESS_NOVELTY`). Memory holds one chunk
+clips (`novelty_threshold`), hold no voiced sound (`warn_no_voice`, as `classify.voice_warning` judges
+a clip: no pitch in any window, at a novelty over `classify.VOICELESS_NOVELTY`) or a pitch too still for a voice
+(`warn_steady_tone`: 0.25 s of `features.steady_tone_frames`, or mostly such frames, searched for in windows whose
+novelty is over `classify.VOICELESS_NOVELTY`; a beep or a note between words). Memory holds one chunk
 plus one window (and its context), whatever the file's length.
 """
 
@@ -24,13 +26,16 @@ import numpy as np
 import torch
 
 from workbench.errors import ConfigError
-from workbench.features import frame_energy_db
+from workbench.features import frame_energy_db, steady_tone_frames
+from workbench.features.activity import STEADY_TONE_FRAMES
 from workbench.media import stream_audio
 from workbench.tasks.classify import (
-    LoadedBundle, probabilities_and_novelty, step_probabilities_and_novelty, voice_warning,
+    VOICELESS_NOVELTY, LoadedBundle, probabilities_and_novelty, step_probabilities_and_novelty, voice_warning,
 )
 
 FRAME_S = 0.01          # energy frames of 10 ms
+PITCH_FRAME_S = 0.03    # `features.pitch_periods`' analysis frame (every FRAME_S)
+STEADY_SHARE = 0.5      # a segment half or more of whose 10 ms frames lie in a steady tone is a tone (`_is_tone`)
 
 
 @dataclass(frozen=True)
@@ -51,8 +56,8 @@ class TimelineConfig:
     brief_s: float = 0.1                # a segment shorter than this (a step or so: a flicker more often than a
     brief_min_confidence: float = 0.6   # word) needs this confidence
     smooth_steps: int = 3           # frames head: average each step's probabilities with its neighbours' (odd count)
-    skip_novel: bool = True         # drop segments more novel than the bundle's novelty_threshold, or voiceless
-                                    # (if it sets novelty_threshold or warn_no_voice)
+    skip_novel: bool = True         # drop segments more novel than the bundle's novelty_threshold, voiceless or a
+                                    # steady tone (if it sets novelty_threshold, warn_no_voice or warn_steady_tone)
     chunk_s: float = 10.0           # streaming read size
 
     def __post_init__(self) -> None:
@@ -84,7 +89,8 @@ class Segment:
     novelty: float | None = None    # its windows' mean novelty (`models.novelty`); None: the bundle has no stats
 
 
-Window = tuple[int, int, np.ndarray, float | None, bool]   # first and end sample, probabilities, novelty, voiceless
+# first and end sample, probabilities, novelty, voiceless, the share of its 10 ms frames in a steady tone
+Window = tuple[int, int, np.ndarray, float | None, bool, float]
 
 
 class _NoiseFloor:
@@ -101,9 +107,10 @@ class _NoiseFloor:
 
 
 def _merge(windows: list[Window], start: int, end: int, labels: list[str],
-           sample_rate: int) -> list[tuple[Segment, bool]]:
+           sample_rate: int) -> list[tuple[Segment, bool, bool]]:
     """Consecutive windows with the same label become one segment; boundaries fall between window centres.
-    Each segment comes with whether every one of its windows was voiceless."""
+    Each segment comes with whether every one of its windows was voiceless, and whether its windows are mostly
+    a steady tone (`STEADY_SHARE`)."""
     groups: list[list[Window]] = []
     for window in windows:
         if groups and int(groups[-1][-1][2].argmax()) == int(window[2].argmax()):
@@ -118,8 +125,18 @@ def _merge(windows: list[Window], start: int, end: int, labels: list[str],
         label_id = int(probs.mean(0).argmax())
         novelty = None if group[0][3] is None else float(np.mean([w[3] for w in group]))
         segments.append((Segment(seg_start / sample_rate, seg_end / sample_rate, labels[label_id],
-                                 float(probs[:, label_id].mean()), novelty), all(w[4] for w in group)))
+                                 float(probs[:, label_id].mean()), novelty), all(w[4] for w in group),
+                         _is_tone(group, sample_rate)))
     return segments
+
+
+def _is_tone(group: list[Window], sample_rate: int) -> bool:
+    """Whether a segment's windows hold a steady tone for `features.activity.STEADY_TONE_FRAMES` frames of 10 ms, or
+    for half or more of their frames (`STEADY_SHARE`, for a segment shorter than that): a word's frames never
+    are (a tone just before or after a word reaches at most a step into the word's segment)."""
+    frames = np.asarray([(w[1] - w[0]) / (FRAME_S * sample_rate) for w in group])
+    steady = float((frames * np.asarray([w[5] for w in group])).sum())
+    return steady >= STEADY_TONE_FRAMES or steady >= STEADY_SHARE * frames.sum()
 
 
 def _smooth(windows: list[Window], width: int) -> list[Window]:
@@ -130,7 +147,7 @@ def _smooth(windows: list[Window], width: int) -> list[Window]:
     first = np.maximum(np.arange(len(probs)) - half, 0)
     last = np.minimum(np.arange(len(probs)) + half + 1, len(probs))
     mean = (sums[last] - sums[first]) / (last - first)[:, None]
-    return [(w[0], w[1], mean[i], w[3], w[4]) for i, w in enumerate(windows)]
+    return [(w[0], w[1], mean[i], *w[3:]) for i, w in enumerate(windows)]
 
 
 class _Tracker:
@@ -171,14 +188,17 @@ class _Tracker:
         if not self.steps:
             probs, novelty = probabilities_and_novelty(self.bundle, [clip])
             score = None if novelty is None else float(novelty[0])
-            return [(start, end, probs[0].numpy(), score, self._voiceless(clip, score))]
+            return [(start, end, probs[0].numpy(), score, self._voiceless(clip, score),
+                     self._steady_share(clip, heard_from, start, end, self._steady_frames(clip, score)))]
         probs, score = step_probabilities_and_novelty(self.bundle, clip)
         first = (start - heard_from) // self.step
         step_probs = probs.numpy()[first:]                                   # (n_steps, num_classes) from start on
         num_steps = min(len(step_probs), -(-(end - start) // self.step))  # not the silence a short clip is padded with
         bounds = [start + i * self.step for i in range(num_steps)] + [end]
         voiceless = self._voiceless(clip, score)
-        return [(bounds[i], bounds[i + 1], step_probs[i], score, voiceless) for i in range(num_steps)]
+        steady = self._steady_frames(clip, score)
+        return [(bounds[i], bounds[i + 1], step_probs[i], score, voiceless,
+                 self._steady_share(clip, heard_from, bounds[i], bounds[i + 1], steady)) for i in range(num_steps)]
 
     def _left_context(self, start: int, region: int) -> int:
         """Where a pass whose steps start at `start` begins hearing: up to `context` earlier, within the region
@@ -187,6 +207,25 @@ class _Tracker:
 
     def _voiceless(self, clip: torch.Tensor, score: float | None) -> bool:
         return self.cfg.skip_novel and voice_warning(self.bundle.cfg, clip, score) is not None
+
+    def _steady_frames(self, clip: torch.Tensor, score: float | None) -> torch.Tensor | None:
+        """Which 10 ms frames of a pass's clip lie in a steady tone (`features.steady_tone_frames`), or None when
+        the bundle does not set warn_steady_tone, skip_novel is off, or the pass's novelty is at most
+        `classify.VOICELESS_NOVELTY` (as `classify.tone_warning` judges a clip)."""
+        if not (self.cfg.skip_novel and self.bundle.cfg.warn_steady_tone) or (
+                score is not None and score <= VOICELESS_NOVELTY):
+            return None
+        return steady_tone_frames(clip, self.sample_rate)
+
+    def _steady_share(self, clip: torch.Tensor, heard_from: int, start: int, end: int,
+                      steady: torch.Tensor | None) -> float:
+        """The share of the 10 ms frames centred in samples [start, end) that lie in a steady tone, of `steady`
+        (`_steady_frames` of `clip`, which starts at sample `heard_from`)."""
+        if steady is None or len(steady) == 0:
+            return 0.0
+        centres = heard_from + self.frame * torch.arange(len(steady)) + round(PITCH_FRAME_S * self.sample_rate) // 2
+        inside = (centres >= start) & (centres < end)
+        return float(steady[inside].double().mean()) if bool(inside.any()) else 0.0
 
     def feed(self, chunk: np.ndarray) -> None:
         """Append a chunk, gate its frames, classify the windows it completes, forget what is no longer needed."""
@@ -243,8 +282,9 @@ class _Tracker:
         if self.steps and self.cfg.smooth_steps > 1:       # one step's label flickering inside a word
             self.windows = _smooth(self.windows, self.cfg.smooth_steps)
         merged = _merge(self.windows, start, region_end, self.bundle.labels, self.sample_rate)
-        self.segments += [s for s, voiceless in merged
-                          if self._confident(s, joined=len(merged) > 1) and not voiceless and not self._novel(s)]
+        self.segments += [s for s, voiceless, steady in merged
+                          if self._confident(s, joined=len(merged) > 1) and not voiceless and not steady
+                          and not self._novel(s)]
 
     def _confident(self, segment: Segment, joined: bool) -> bool:
         """Sure enough to keep: at `min_confidence`, or, as one of several segments of a region (words said without
