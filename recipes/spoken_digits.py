@@ -93,12 +93,12 @@ LIMITS = """## Limits
   This model itself warns on 65% of beeps, 54% of music and 67% of knocks by novelty alone. Beeps and
   notes also hold their pitch stiller than a voice does (within 0.2% from one 10 ms frame to the next
   for 0.25 s, `features.is_steady_tone`; no FSDD recording holds it for more than 0.18 s), and with that
-  warning too it warns on 93% of beeps, 92% of music and 82% of knocks, still none of FSDD's recordings.
+  warning too it warns on 96% of beeps, 92% of music and 82% of knocks, still none of FSDD's recordings.
   Other words mostly get no warning (10% warned) and a digit's label; a sung digit would get the tone's.
   The timeline drops the segments these warnings would flag (`--keep-novel` keeps them), but music
   between words still gets a segment of its own about a quarter of the time (`python -m
   recipes.timeline_mixes`, the fold models on new speakers: 35 of 150 snippets, 64 without the tone
-  check; beeps 18 and 31), mostly chords and short notes."""
+  check; beeps 6 and 31), mostly chords and short notes."""
 
 
 # An eager-silence-trimmer augmentation (`AugmentConfig.trim_prob`): FSDD's recordings are cut

@@ -5,7 +5,7 @@ import torch
 
 from workbench.features import (
     active_span, frame_energy_db, is_steady_noise, is_steady_tone, longest_pitch_run, longest_steady_pitch,
-    pitch_periods, spectral_change_db, steady_tone_frames, trim_noise, trim_silence,
+    longest_steady_tone, pitch_periods, spectral_change_db, steady_tone_frames, trim_noise, trim_silence,
 )
 from workbench.features.activity import STEADY_TONE_FRAMES
 
@@ -168,8 +168,16 @@ def test_a_held_note_is_a_steady_tone_and_a_pitch_that_moves_as_a_voices_does_is
     vibrato = _note(0.5, lambda t: 220.0 * (1 + 0.01 * torch.sin(2 * math.pi * 5 * t)))     # +-1% at 5 Hz
     falling = _note(0.5, lambda t: 130.0 - 40.0 * t)                                        # intonation: 130 -> 110 Hz
     for voice_like in (vibrato, falling, _vowel(0.5, SR)):
-        assert longest_steady_pitch(voice_like, SR) < STEADY_TONE_FRAMES and not is_steady_tone(voice_like, SR)
+        assert longest_steady_tone(voice_like, SR) < STEADY_TONE_FRAMES and not is_steady_tone(voice_like, SR)
     assert longest_steady_pitch(_colored_noise(0.5, SR, 1.0), SR) == 0 and not is_steady_tone(torch.zeros(SR), SR)
+
+
+def test_a_beep_whose_period_the_pitch_tracker_loses_still_repeats_itself_unchanged():
+    t = torch.arange(SR // 2) / SR
+    square = 0.5 * torch.sign(torch.sin(2 * math.pi * 1200 * t)) * torch.exp(-t / 0.5)   # aliased at 8 kHz
+    assert longest_steady_pitch(square, SR) < STEADY_TONE_FRAMES             # measured: 22 frames
+    assert longest_steady_tone(square, SR) >= 45 and is_steady_tone(square, SR)
+    assert steady_tone_frames(square, SR).sum() >= 45
 
 
 def test_steady_tone_frames_are_where_the_note_is():
@@ -185,5 +193,5 @@ def test_no_fsdd_recording_holds_a_steady_tone(fsdd_dir):
     import soundfile
     paths = sorted(fsdd_dir.glob("*.wav"))
     assert len(paths) == 2500
-    runs = [longest_steady_pitch(torch.from_numpy(soundfile.read(p, dtype="float32")[0]), SR) for p in paths]
+    runs = [longest_steady_tone(torch.from_numpy(soundfile.read(p, dtype="float32")[0]), SR) for p in paths]
     assert max(runs) < STEADY_TONE_FRAMES                   # measured: 18 at most, 99 in 100 at most 7

@@ -87,9 +87,9 @@ def test_beeps_music_and_knocks_are_labelled_with_a_warning_and_fsdd_recordings_
                                                                                          capsys):
     # the shipped model calls a beep "7" or "6" with probability up to 0.8: the label alone does not tell
     sounds = make_other_sounds(tmp_path, kinds=("beeps", "music", "knocks"))
-    # measured with every warning (novelty 2.75, no voice, a steady tone): 0.93, 0.92, 0.82; without the steady tone's
+    # measured with every warning (novelty 2.75, no voice, a steady tone): 0.96, 0.92, 0.82; without the steady tone's
     # 0.65, 0.54, 0.82
-    for kind, least in (("beeps", 0.85), ("music", 0.85), ("knocks", 0.75)):
+    for kind, least in (("beeps", 0.9), ("music", 0.85), ("knocks", 0.75)):
         outcomes = classify.predict_files(digits, sounds[kind])
         warned = [o.value.warning is not None for o in outcomes]
         assert np.mean(warned) >= least, kind

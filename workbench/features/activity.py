@@ -84,16 +84,18 @@ PITCH_TOLERANCE = 0.15          # consecutive frames hold "the same" pitch if th
 MIN_PITCHED_FRAMES = 2
 PITCH_BLOCK_FRAMES = 1024       # frames analysed at once (about 10 s)
 SILENT_FRAME_DB = -110.0        # a frame quieter than this (mean power, dBFS: below a 16-bit file's last bit) has no pitch
-# A pitch held still, frame to frame within 0.2% of its period, for 0.25 s running: a tone, not a voice. At 8 kHz
-# (`longest_steady_pitch`), FSDD's 2,500 recordings hold theirs that still for at most 18 frames (99% for at most 7),
-# 2,000 of the espeak-ng and Flite takes for at most 12, 220 other English words for 9; 500 of FSDD's words in pink
-# noise at 20 dB SNR, played at 0.8 times their speed or in a synthetic room of RT60 0.3 s for at most 17, 250-500 under
+# A steady tone: for 0.25 s running, a pitch held still, frame to frame within 0.2% of its period, or a waveform
+# repeating itself unchanged, its autocorrelation's shape correlating over 0.998 with the frame before's. At 8 kHz
+# (`longest_steady_tone`, either), FSDD's 2,500 recordings hold one for at most 18 frames (99% for at most 8), 2,000
+# of the espeak-ng and Flite takes for at most 13, 220 other English words for 10; 500 of FSDD's words in pink noise
+# at 20 dB SNR, played at 0.8 times their speed or in a synthetic room of RT60 0.3 s for at most 17, 250-500 under
 # 50 Hz mains hum and its harmonics (-20 to 0 dB) for 12 (in a room of RT60 0.8 s one in 500 reached 28: the room's
 # tail holds the pitch). Beeps of 1-3 harmonics (`recipes.digit_novelty.make_other_sounds`, two seeds) reach 25
-# frames 77 times in 100, snippets of synthetic music 86 to 92 (not chords, which have no one period, nor notes
-# under 0.25 s), knocks never (no pitch).
+# frames 83 to 85 times in 100 (77 by the pitch alone), snippets of synthetic music 86 to 92 (not chords, which have
+# no one period, nor notes under 0.25 s), knocks never.
 REFINE_DIP, REFINE_SPAN = 0.05, 4     # `pitch_periods(refine=True)`: which dip of the difference function is the period
 STEADY_PITCH_TOLERANCE = 0.002
+SHAPE_CORRELATION = 0.998
 STEADY_TONE_FRAMES = 25
 
 
@@ -108,6 +110,15 @@ def pitch_periods(waveform: Tensor, sample_rate: int, frame_s: float = 0.03, hop
     clip's loudest frame (a quiet tail's hum is not the clip's voice). A clip shorter than one frame
     is padded with zeros; digital silence (under SILENT_FRAME_DB) has no pitch.
     """
+    pitched, period, _ = _pitch_analysis(waveform, sample_rate, frame_s, hop_s, within_db, refine)
+    return pitched, period
+
+
+def _pitch_analysis(waveform: Tensor, sample_rate: int, frame_s: float = 0.03, hop_s: float = 0.01,
+                    within_db: float = 35.0, refine: bool = False) -> tuple[Tensor, Tensor, Tensor]:
+    """`pitch_periods`, and per frame whether its autocorrelation over the voice's lags (PITCH_RANGE_HZ) has the
+    shape of the frame before's (their correlation over SHAPE_CORRELATION, both frames loud as `pitch_periods`
+    asks): a waveform repeating itself unchanged, whatever its period (`steady_tone_frames`)."""
     window, hop = max(1, round(frame_s * sample_rate)), max(1, round(hop_s * sample_rate))
     max_period = int(sample_rate / PITCH_RANGE_HZ[0])
     min_period = max(2, int(sample_rate / PITCH_RANGE_HZ[1]))
@@ -116,7 +127,8 @@ def pitch_periods(waveform: Tensor, sample_rate: int, frame_s: float = 0.03, hop
     frames = x.unfold(0, span, hop)                                    # (F, window + max_period), a view
     size = 1 << (2 * span - 1).bit_length()
     lags = torch.arange(max_period + 1, device=x.device)
-    best, period, level = [], [], []
+    best, period, level, similar = [], [], [], []
+    previous = None                                                    # the last frame's shape, across blocks
     for block in frames.split(PITCH_BLOCK_FRAMES):                     # bounded memory on a long file
         # d(tau) = sum_j (x_j - x_{j+tau})^2 over the window = e(0) + e(tau) - 2 r(tau), r by FFT
         corr = torch.fft.irfft(torch.fft.rfft(block, size) * torch.fft.rfft(block[:, :window], size).conj(),
@@ -142,9 +154,18 @@ def pitch_periods(waveform: Tensor, sample_rate: int, frame_s: float = 0.03, hop
             block_period = block_period + offset.clamp(-0.5, 0.5)
         period.append(block_period)
         level.append(10 * torch.log10(block[:, :window].pow(2).mean(dim=1) + 1e-12))
+        shape = corr[:, min_period:] - corr[:, min_period:].mean(dim=1, keepdim=True)
+        shape = shape / (shape.norm(dim=1, keepdim=True) + 1e-12)
+        before = torch.cat([shape[:1] if previous is None else previous, shape[:-1]])
+        similar.append((shape * before).sum(dim=1) > SHAPE_CORRELATION)
+        previous = shape[-1:]
     levels = torch.cat(level)
-    pitched = (torch.cat(best) < PITCH_THRESHOLD) & (levels > levels.max() - within_db) & (levels > SILENT_FRAME_DB)
-    return pitched, torch.cat(period)
+    loud = (levels > levels.max() - within_db) & (levels > SILENT_FRAME_DB)
+    pitched = (torch.cat(best) < PITCH_THRESHOLD) & loud
+    same_shape = torch.cat(similar) & loud
+    same_shape[1:] &= loud[:-1].clone()
+    same_shape[0] = False
+    return pitched, torch.cat(period), same_shape
 
 
 def longest_pitch_run(waveform: Tensor, sample_rate: int) -> int:
@@ -158,12 +179,23 @@ def longest_pitch_run(waveform: Tensor, sample_rate: int) -> int:
     return int(torch.bincount(run_ids[pitched]).max())
 
 
-def _steady_runs(waveform: Tensor, sample_rate: int, tolerance: float) -> tuple[Tensor, Tensor]:
-    """Per 10 ms frame of a mono clip (samples,): the id of the steady-pitch run it is in, and whether it has a pitch."""
-    pitched, period = pitch_periods(waveform, sample_rate, refine=True)
-    linked = torch.zeros_like(pitched)                                 # frame i holds frame i-1's pitch still
-    linked[1:] = pitched[1:] & pitched[:-1] & ((period[1:] - period[:-1]).abs() < tolerance * period[:-1])
-    return torch.cumsum(~linked, dim=0), pitched
+def _run_lengths(linked: Tensor, member: Tensor) -> Tensor:
+    """(num_frames,) the length of the run each frame is in, a run being member frames each linked to the one
+    before (frames that are not members: 0)."""
+    run_ids = torch.cumsum(~linked, dim=0)
+    return torch.bincount(run_ids, weights=member.double())[run_ids] * member
+
+
+def _steady_lengths(waveform: Tensor, sample_rate: int, tolerance: float) -> tuple[Tensor, Tensor]:
+    """Per 10 ms frame of a mono clip (samples,): the length of its run of frames whose pitch holds still (each
+    frame's refined period within `tolerance` of the frame before's), and of its run of frames whose
+    autocorrelation keeps its shape (`_pitch_analysis`); 0 for a frame in neither."""
+    pitched, period, same_shape = _pitch_analysis(waveform, sample_rate, refine=True)
+    still = torch.zeros_like(pitched)                                  # frame i holds frame i-1's pitch still
+    still[1:] = pitched[1:] & pitched[:-1] & ((period[1:] - period[:-1]).abs() < tolerance * period[:-1])
+    shaped = same_shape.clone()
+    shaped[:-1] |= same_shape[1:]                                      # a run's first frame is in it too
+    return _run_lengths(still, pitched), _run_lengths(same_shape, shaped)
 
 
 def longest_steady_pitch(waveform: Tensor, sample_rate: int, tolerance: float = STEADY_PITCH_TOLERANCE) -> int:
@@ -172,23 +204,30 @@ def longest_steady_pitch(waveform: Tensor, sample_rate: int, tolerance: float = 
 
     A voice's pitch wanders (jitter, intonation) by more than STEADY_PITCH_TOLERANCE from one 10 ms frame to the
     next within a few frames; a beep's, an instrument's note's or a hum's does not (`is_steady_tone`)."""
-    run_ids, pitched = _steady_runs(waveform, sample_rate, tolerance)
-    return int(torch.bincount(run_ids[pitched]).max()) if bool(pitched.any()) else 0
+    return int(_steady_lengths(waveform, sample_rate, tolerance)[0].max())
+
+
+def longest_steady_tone(waveform: Tensor, sample_rate: int) -> int:
+    """The most consecutive frames (10 ms each) of a mono clip (samples,) that hold a steady tone: a pitch held
+    still (`longest_steady_pitch`), or a waveform that repeats itself unchanged, its autocorrelation over the
+    voice's lags keeping its shape from frame to frame (a correlation over SHAPE_CORRELATION; a beep above the
+    voice's pitch range, a chord held), whichever runs longer."""
+    pitch, shape = _steady_lengths(waveform, sample_rate, STEADY_PITCH_TOLERANCE)
+    return int(torch.maximum(pitch, shape).max())
 
 
 def steady_tone_frames(waveform: Tensor, sample_rate: int, min_frames: int = STEADY_TONE_FRAMES) -> Tensor:
     """(num_frames,) bool, per 10 ms frame of a mono clip (samples,) (frame i from sample i * sample_rate // 100):
-    whether it lies in a run of at least `min_frames` frames whose pitch holds still (`longest_steady_pitch`)."""
-    run_ids, pitched = _steady_runs(waveform, sample_rate, STEADY_PITCH_TOLERANCE)
-    lengths = torch.bincount(run_ids, weights=pitched.double())
-    return pitched & (lengths[run_ids] >= min_frames)
+    whether it lies in a steady tone (`longest_steady_tone`) at least `min_frames` frames long."""
+    pitch, shape = _steady_lengths(waveform, sample_rate, STEADY_PITCH_TOLERANCE)
+    return (pitch >= min_frames) | (shape >= min_frames)
 
 
 def is_steady_tone(waveform: Tensor, sample_rate: int) -> bool:
-    """Whether a mono clip (samples,) holds a pitch too still for a voice: for STEADY_TONE_FRAMES frames (10 ms
-    each) running, by `longest_steady_pitch`. Beeps, most notes of music, a held whistle or hum; never a
+    """Whether a mono clip (samples,) holds a steady tone, too still for a voice, for STEADY_TONE_FRAMES frames
+    (10 ms each) running (`longest_steady_tone`): beeps, most notes of music, a held whistle or hum; never a
     spoken word of those it was calibrated on (STEADY_TONE_FRAMES)."""
-    return longest_steady_pitch(waveform, sample_rate) >= STEADY_TONE_FRAMES
+    return longest_steady_tone(waveform, sample_rate) >= STEADY_TONE_FRAMES
 
 
 def spectral_change_db(waveform: Tensor, sample_rate: int) -> float:

@@ -30,7 +30,7 @@ from workbench.data import (
 )
 from workbench.errors import ConfigError, EmptyMediaError
 from workbench.features import (
-    Spectrogram, SpectrogramConfig, active_span, is_steady_noise, longest_pitch_run, longest_steady_pitch, noise_span,
+    Spectrogram, SpectrogramConfig, active_span, is_steady_noise, longest_pitch_run, longest_steady_tone, noise_span,
     num_frames,
 )
 from workbench.features.activity import STEADY_TONE_FRAMES
@@ -503,7 +503,7 @@ def tone_warning(cfg: ClassifyConfig, waveform: Tensor, novelty_score: float | N
     if not cfg.warn_steady_tone or (novelty_score is not None and novelty_score <= VOICELESS_NOVELTY):
         return None
     rate = cfg.features.sample_rate
-    frames = longest_steady_pitch(prepare(waveform, cfg) if clip is None else clip, rate)
+    frames = longest_steady_tone(prepare(waveform, cfg) if clip is None else clip, rate)
     if frames < STEADY_TONE_FRAMES:
         return None
     return (f"the clip holds one pitch dead still for {frames / 100:.2f} s, as a beep, a note of music or a hum "
