@@ -194,3 +194,19 @@ def test_among_joined_segments_a_less_sure_word_is_kept_and_a_flicker_or_a_lone_
         TimelineConfig(joined_min_confidence=1.5)
     with pytest.raises(ConfigError, match="brief_s=-1"):
         TimelineConfig(brief_s=-1)
+
+
+@pytest.mark.parametrize("run", ["tone_run", "frames_run"])
+def test_a_model_that_warns_of_steady_tones_drops_them_where_it_finds_them_unusual(run, long_file, request,
+                                                                                  monkeypatch):
+    # the tone models' own classes are steady tones, and these (2% sharp, in noise) are unusual to them (novelty 2
+    # to 32): a model of speech, which sets warn_steady_tone, drops them from its timeline
+    import dataclasses
+    bundle = tasks.load(request.getfixturevalue(run).bundle_dir)
+    assert [s.label for s in timeline(bundle, long_file[0])] == SEQUENCE               # the check is the model's choice
+    warns = dataclasses.replace(bundle, cfg=dataclasses.replace(bundle.cfg, warn_steady_tone=True))
+    assert timeline(warns, long_file[0]) == []
+    assert [s.label for s in timeline(warns, long_file[0], TimelineConfig(skip_novel=False))] == SEQUENCE  # --keep-novel
+    # a segment the model finds usual is not searched for a tone
+    monkeypatch.setattr(timeline_module, "VOICELESS_NOVELTY", 100.0)
+    assert [s.label for s in timeline(warns, long_file[0])] == SEQUENCE
