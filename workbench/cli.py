@@ -424,6 +424,9 @@ def _add_classify(subparsers: argparse._SubParsersAction) -> None:
                         help="timeline of a frames-head model: what each pass also hears on either side of its "
                              "steps (s, default: %(default)s)")
     parser.add_argument("--no-gate", action="store_true", help="timeline: classify silence too")
+    parser.add_argument("--keep-lines", action="store_true",
+                        help="timeline: leave tones that sound throughout the file (a whine, mains hum) in; by default "
+                             "they are notched out before the gate and the model")
     parser.add_argument("--keep-novel", action="store_true",
                         help="timeline: keep segments that sound unlike the model's training clips, hold no voiced "
                              "sound or hold a pitch too still for a voice (dropped by default when the model sets "
@@ -456,7 +459,7 @@ def _cmd_classify(args: argparse.Namespace) -> int:
             window = {} if args.window is None else {"window_s": args.window, "steps_window_s": args.window}
             hop_s = min(args.hop, window.get("window_s", timeline.TimelineConfig.window_s))
             cfg = timeline.TimelineConfig(**window, hop_s=hop_s, context_s=args.context, gate=not args.no_gate,
-                                          skip_novel=not args.keep_novel)
+                                          skip_novel=not args.keep_novel, notch_lines=not args.keep_lines)
             outcomes = run_batch(files, lambda path: timeline.timeline(bundle, path, cfg), on_result=show)
         else:
             outcomes = classify.predict_files(bundle, files, on_result=show)   # the model runs on batches of files

@@ -1,0 +1,88 @@
+import math
+
+import numpy as np
+import pytest
+import soundfile
+
+from workbench.features.lines import MIN_LINE_S, LineNotch, find_lines, notch_sections
+
+SR = 8000
+
+
+def _speechlike(seconds: float, seed: int = 0) -> np.ndarray:
+    """Bursts of 0.3-0.6 s of a harmonic sound whose pitch glides (100-180 Hz), 0.2-0.5 s apart, with a noise floor."""
+    rng = np.random.default_rng(seed)
+    out = 1e-3 * rng.standard_normal(int(seconds * SR))
+    at = int(0.2 * SR)
+    while at < len(out) - SR:
+        n = int(rng.uniform(0.3, 0.6) * SR)
+        f0 = np.linspace(rng.uniform(100, 180), rng.uniform(100, 180), n)
+        phase = 2 * np.pi * np.cumsum(f0) / SR
+        burst = sum(np.sin(k * phase) / k for k in range(1, 15)) * np.hanning(n)
+        out[at:at + n] += 0.3 * burst / np.abs(burst).max()
+        at += n + int(rng.uniform(0.2, 0.5) * SR)
+    return out.astype(np.float32)
+
+
+def _tone(freq: float, seconds: float, rms: float) -> np.ndarray:
+    t = np.arange(int(seconds * SR)) / SR
+    return (rms * math.sqrt(2) * np.sin(2 * np.pi * freq * t + 0.3)).astype(np.float32)
+
+
+def _level_db(x: np.ndarray, freq: float) -> float:
+    t = np.arange(len(x)) / SR
+    return 20 * math.log10(abs(np.mean(x * np.exp(-2j * np.pi * freq * t))) + 1e-12)
+
+
+def test_a_whine_under_speech_is_found_to_a_hertz_and_speech_alone_has_no_line():
+    speech = _speechlike(5.0)
+    rms = float(np.sqrt(np.mean(speech ** 2)))
+    for freq in (440.0, 1000.0, 2500.0):
+        lines = find_lines(speech + _tone(freq, 5.0, rms / 3), SR)       # 10 dB under the speech
+        assert len(lines) == 1 and abs(lines[0] - freq) < 1.0
+    assert find_lines(speech, SR) == []
+    assert find_lines(np.random.default_rng(1).standard_normal(5 * SR).astype(np.float32), SR) == []
+    assert find_lines(_tone(1000.0, MIN_LINE_S - 0.5, 0.1), SR) == []          # too short to tell
+
+
+def test_mains_hum_is_found_with_its_harmonics():
+    t = np.arange(5 * SR) / SR
+    hum = sum(np.sin(2 * np.pi * 60 * k * t + k) / k for k in range(1, 6)).astype(np.float32)
+    assert np.allclose(find_lines(0.05 * hum, SR), [60, 120, 180, 240, 300], atol=0.5)
+    # under the voice-like bursts, whose harmonics cover 100-180 Hz and their multiples: 60, 180 and 300 measured
+    lines = find_lines(_speechlike(5.0) + 0.05 * hum, SR)
+    assert len(lines) >= 3 and lines[0] == pytest.approx(60, abs=0.5)
+    assert all(abs(f / 60 - round(f / 60)) * 60 < 0.5 for f in lines)
+
+
+def test_no_fsdd_speaker_saying_digits_without_a_pause_holds_a_line(fsdd_dir):
+    # the recordings end to end: a voice for most of every 5 s, its harmonics near one pitch, but never still
+    for speaker in ("jackson", "yweweler"):         # the two whose harmonics came closest (before the stillness test)
+        audio = np.concatenate([soundfile.read(p, dtype="float32")[0]
+                                for p in sorted(fsdd_dir.glob(f"*_{speaker}_*.wav"))])
+        assert all(find_lines(audio[i:i + 5 * SR], SR) == [] for i in range(0, len(audio) - 5 * SR, 5 * SR))
+
+
+def test_notch_sections_remove_their_lines_and_keep_the_rest():
+    from scipy.signal import sosfilt
+    sections = notch_sections([1000.0, 4100.0], SR)                     # a line past Nyquist gets no notch
+    assert sections.shape == (1, 6)
+    t = np.arange(2 * SR) / SR
+    assert _level_db(sosfilt(sections, np.sin(2 * np.pi * 1000 * t))[SR:], 1000.0) < -45
+    assert _level_db(sosfilt(sections, np.sin(2 * np.pi * 1100 * t))[SR:], 1100.0) > -6.5      # 100 Hz away: kept
+
+
+@pytest.mark.parametrize("chunk_s", [0.37, 3.0, 12.0])
+def test_line_notch_streams_any_chunking_to_the_same_audio_without_the_whine(chunk_s):
+    speech = _speechlike(17.0, seed=2)
+    rms = float(np.sqrt(np.mean(speech ** 2)))
+    noisy = speech + _tone(1000.0, 17.0, rms / 3)
+    step = round(chunk_s * SR)
+    notch = LineNotch(SR)
+    out = np.concatenate([notch.process(noisy[i:i + step]) for i in range(0, len(noisy), step)] + [notch.flush()])
+    reference = LineNotch(SR)
+    whole = np.concatenate([reference.process(noisy), reference.flush()])
+    assert out.shape == noisy.shape and np.allclose(out, whole, atol=1e-6)
+    assert _level_db(out[SR:], 1000.0) < _level_db(noisy[SR:], 1000.0) - 30
+    clean = LineNotch(SR)
+    assert np.array_equal(np.concatenate([clean.process(speech), clean.flush()]), speech)   # no line: untouched

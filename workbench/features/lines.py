@@ -1,0 +1,148 @@
+"""Steady tonal lines in a recording (a whine, mains hum and its harmonics), and a streaming notch filter for them.
+
+A tone that sounds through a whole recording is not part of any word: it raises the energy an energy gate
+compares words with, and it masks the word's own spectrum. `find_lines` finds such tones in a few seconds
+of audio (a spectral bin that stays far above its neighbours most of the time, as a word's harmonics do not:
+they come and go, and move with its pitch); `LineNotch` removes them from a stream, block by block.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.signal import iirnotch, sosfilt, sosfilt_zi
+
+LINE_N_FFT = 1024            # at 8 kHz: 7.8 Hz bins, 128 ms frames (scaled with the sample rate)
+LINE_HOP = 256
+LINE_QUANTILE = 20           # a line's bin stays up in at least 80% of the frames: its level at this percentile
+LINE_RISE_DB = 15.0          # ... this far above the median of its neighbours' (LINE_NEIGHBOURS bins each side,
+LINE_NEIGHBOURS, LINE_GAP = 8, 2     # not counting LINE_GAP next to it)
+LINE_WOBBLE_HZ = 1.0         # a line's peak stays this close to its median frequency ...
+LINE_STILL_SHARE = 0.8       # ... in this share of the frames (a voice's harmonics wander by more)
+MAX_LINES = 12               # at most this many lines are notched, the loudest
+LINE_RANGE_DB = 40.0         # ... of those within this of the loudest one
+MIN_LINE_S = 2.0             # the least audio lines are looked for in
+NOTCH_WIDTH_HZ = 20.0        # each notch's -3 dB width
+BLOCK_S = 5.0                # `LineNotch` looks for lines in blocks of this much audio, and notches those found in
+MEMORY_BLOCKS = 3            # ... any of the last few blocks (a line under loud speech can go unseen in one)
+SAME_LINE_HZ = 2.0           # lines of two blocks this close are one line (the filter is kept as it is)
+
+
+def find_lines(waveform: np.ndarray, sample_rate: int) -> list[float]:
+    """Frequencies (Hz, ascending) of steady tones in a mono recording (samples,) of at least MIN_LINE_S: spectral
+    peaks whose level stays LINE_RISE_DB above their neighbourhood in at least 80% of 128 ms frames, at one frequency
+    (within LINE_WOBBLE_HZ in LINE_STILL_SHARE of the frames, which a voice's harmonics are not even when it speaks
+    without a pause). None in speech, music or noise of a broad spectrum; a whine, mains hum and its harmonics, a
+    carrier tone. At most the MAX_LINES loudest, within LINE_RANGE_DB of the loudest."""
+    n_fft = max(64, round(LINE_N_FFT * sample_rate / 8000))
+    hop = max(1, round(LINE_HOP * sample_rate / 8000))
+    if len(waveform) < max(MIN_LINE_S * sample_rate, 4 * n_fft):
+        return []
+    frames = np.lib.stride_tricks.sliding_window_view(waveform.astype(np.float64), n_fft)[::hop]   # (F, n_fft)
+    spectrum = 20 * np.log10(np.abs(np.fft.rfft(frames * np.hanning(n_fft), axis=1)) + 1e-9)     # (F, bins) dB
+    rank = int(LINE_QUANTILE / 100 * (len(spectrum) - 1))
+    held = np.partition(spectrum, rank, axis=0)[rank]                        # (bins,) the level held most of the time
+    bins = np.arange(LINE_GAP + 1, len(held) - LINE_NEIGHBOURS)              # from 23 Hz at 8 kHz: mains hum's 50 Hz
+    sides = np.r_[-LINE_NEIGHBOURS:-LINE_GAP, LINE_GAP + 1:LINE_NEIGHBOURS + 1]  # (2 * (NEIGHBOURS - GAP),) offsets
+    ring = held[np.clip(bins[:, None] + sides, 1, None)]                     # (candidates, ring) dB; bin 0 is DC
+    near = held[bins[:, None] + np.arange(-LINE_GAP, LINE_GAP + 1)]          # (candidates, 2 * GAP + 1)
+    peaks = bins[(held[bins] >= np.median(ring, axis=1) + LINE_RISE_DB) & (held[bins] == near.max(axis=1))]
+    found = []                                                               # (level, frequency)
+    for k in peaks:                                                          # a few at most
+        peak = _peak_bins(spectrum[:, k - 1:k + 2]) + k                      # (F,) each frame's peak, in bins
+        at = np.median(peak)
+        if np.mean(np.abs(peak - at) < LINE_WOBBLE_HZ * n_fft / sample_rate) >= LINE_STILL_SHARE:
+            found.append((held[k], float(at * sample_rate / n_fft)))
+    if not found:
+        return []
+    loudest = max(level for level, _ in found)       # a line's own faint harmonics (16-bit rounding) are not lines
+    strong = sorted((f for f in found if f[0] >= loudest - LINE_RANGE_DB), reverse=True)[:MAX_LINES]
+    return sorted(freq for _, freq in strong)
+
+
+def _peak_bins(around: np.ndarray) -> np.ndarray:
+    """(F,) the offset (bins, -1 to 1) of each frame's peak within three bins (F, 3) of dB, by a parabola through
+    them (the middle bin's own offset where it is not the highest)."""
+    left, mid, right = around[:, 0], around[:, 1], around[:, 2]
+    curve = left - 2 * mid + right
+    offset = np.where(curve < 0, 0.5 * (left - right) / np.where(curve < 0, curve, -1.0), 0.0)
+    return np.clip(offset, -1.0, 1.0)
+
+
+def notch_sections(lines: list[float], sample_rate: int) -> np.ndarray:
+    """Second-order sections (len(lines), 6) of one NOTCH_WIDTH_HZ wide notch per line (those under Nyquist)."""
+    nyquist = sample_rate / 2
+    sections = []
+    for freq in lines:
+        if NOTCH_WIDTH_HZ / 2 < freq < nyquist - NOTCH_WIDTH_HZ / 2:
+            b, a = iirnotch(freq, freq / NOTCH_WIDTH_HZ, fs=sample_rate)
+            sections.append(np.concatenate([b, a]))
+    return np.asarray(sections, dtype=np.float64).reshape(-1, 6)
+
+
+def _merge_lines(blocks: list[list[float]]) -> list[float]:
+    """The lines of several blocks as one list (ascending): one frequency within SAME_LINE_HZ of another is the
+    same line, at its latest frequency."""
+    merged: list[float] = []
+    for lines in blocks:                      # oldest first: a later block's frequency replaces an earlier one's
+        for freq in lines:
+            merged = [f for f in merged if abs(f - freq) > SAME_LINE_HZ] + [freq]
+    return sorted(merged)
+
+
+def _same_lines(a: list[float], b: list[float]) -> bool:
+    return len(a) == len(b) and all(abs(x - y) <= SAME_LINE_HZ for x, y in zip(a, b))
+
+
+class LineNotch:
+    """Removes steady tones from a stream of mono chunks: each BLOCK_S of audio is searched for lines
+    (`find_lines`), and filtered by notches at the lines found in it, in the MEMORY_BLOCKS - 1 blocks before it or in
+    the block after it (a line under loud speech can go unseen in one block), the filter's state carried across
+    blocks while those stay the same. The output lags the input by up to two blocks; `flush` returns what is left
+    (a last block under MIN_LINE_S is not searched). Memory: two blocks."""
+
+    def __init__(self, sample_rate: int) -> None:
+        self.sample_rate = sample_rate
+        self.block = round(BLOCK_S * sample_rate)
+        self.pending = np.zeros(0, np.float32)
+        self.waiting: list[np.ndarray] = []     # blocks searched but not yet filtered (their next one is not in)
+        self.filtered = 0                       # blocks filtered so far
+        self.lines: list[float] = []
+        self.sections = np.zeros((0, 6))
+        self.state: np.ndarray | None = None
+        self.found: list[list[float]] = []      # the lines found in each block so far
+
+    def process(self, chunk: np.ndarray) -> np.ndarray:
+        """Feed a chunk (samples,); returns the filtered audio of the blocks it lets through (possibly none)."""
+        self.pending = np.concatenate([self.pending, chunk.astype(np.float32, copy=False)])
+        out = []
+        while len(self.pending) >= self.block:
+            self._search(self.pending[:self.block])
+            self.pending = self.pending[self.block:]
+            if len(self.waiting) > 1:
+                out.append(self._filter(self.waiting.pop(0)))
+        return np.concatenate(out) if out else np.zeros(0, np.float32)
+
+    def flush(self) -> np.ndarray:
+        """The filtered rest of the stream."""
+        if len(self.pending):
+            self._search(self.pending)
+            self.pending = np.zeros(0, np.float32)
+        out = [self._filter(block) for block in self.waiting]
+        self.waiting = []
+        return np.concatenate(out) if out else np.zeros(0, np.float32)
+
+    def _search(self, block: np.ndarray) -> None:
+        short = len(block) < MIN_LINE_S * self.sample_rate
+        self.found.append([] if short else find_lines(block, self.sample_rate))
+        self.waiting.append(block)
+
+    def _filter(self, block: np.ndarray) -> np.ndarray:
+        index, self.filtered = self.filtered, self.filtered + 1
+        lines = _merge_lines(self.found[max(0, index - MEMORY_BLOCKS + 1):index + 2])
+        if not _same_lines(lines, self.lines):
+            self.lines, self.sections = lines, notch_sections(lines, self.sample_rate)
+            self.state = sosfilt_zi(self.sections) * block[0] if len(self.sections) else None
+        if not len(self.sections):
+            return block
+        filtered, self.state = sosfilt(self.sections, block.astype(np.float64), zi=self.state)
+        return filtered.astype(np.float32)
