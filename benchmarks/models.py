@@ -107,7 +107,8 @@ def bench_training(results: Results, budget: Budget) -> None:
 
 def bench_timeline(results: Results, budget: Budget, devices: tuple[str, ...]) -> None:
     """timeline_x_realtime[_cuda]: seconds of the long sample per second of `workbench classify --timeline`
-    (decoding, the energy gate, the windows through the network with their novelty and voice checks, the merge)."""
+    (decoding, the search for steady lines and their notches, the energy gate, the windows through the network with
+    their novelty, voice and tone checks, the merge)."""
     if not LONG_SAMPLE.exists():
         results.missing("timeline_x_realtime", "Timeline real-time factor", f"{LONG_SAMPLE} is missing")
         return
@@ -124,7 +125,8 @@ def bench_timeline(results: Results, budget: Budget, devices: tuple[str, ...]) -
             where = "1 thread" if device == "cpu" else torch.cuda.get_device_name(0)
             results.rows.append(Row(f"Timeline real-time factor, {LONG_SAMPLE.name} ({duration_s:.0f} s), {device}",
                                     f"{results.figures[key]:,.0f}x RT", "—", "—",
-                                    f"{where}; decoding, gate, windows, novelty and voice checks, merge; {source}"))
+                                    f"{where}; decoding, line notch, gate, windows, novelty, voice and tone checks, "
+                                    f"merge; {source}"))
 
 
 def bench_models(results: Results, budget: Budget) -> None:
