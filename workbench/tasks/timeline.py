@@ -13,8 +13,8 @@ of are dropped, and so are, with a bundle that sets them, those whose windows so
 clips (`novelty_threshold`), hold no voiced sound (`warn_no_voice`, as `classify.voice_warning` judges
 a clip: no pitch in any window, at a novelty over `classify.VOICELESS_NOVELTY`) or a pitch too still for a voice
 (`warn_steady_tone`: 0.25 s of `features.steady_tone_frames`, or mostly such frames, searched for in windows whose
-novelty is over `classify.VOICELESS_NOVELTY`; a beep or a note between words). Memory holds one chunk
-plus one window (and its context), whatever the file's length.
+novelty is over `classify.VOICELESS_NOVELTY`; a beep or a note between words). Memory holds one chunk,
+the notch's two 5 s blocks and one window (and its context), whatever the file's length.
 """
 
 from __future__ import annotations
@@ -113,8 +113,8 @@ class _NoiseFloor:
 def _merge(windows: list[Window], start: int, end: int, labels: list[str],
            sample_rate: int) -> list[tuple[Segment, bool, bool]]:
     """Consecutive windows with the same label become one segment; boundaries fall between window centres.
-    Each segment comes with whether every one of its windows was voiceless, and whether its windows are mostly
-    a steady tone (`STEADY_SHARE`)."""
+    Each segment comes with whether every one of its windows was voiceless, and whether they hold a steady tone
+    (`_is_tone`)."""
     groups: list[list[Window]] = []
     for window in windows:
         if groups and int(groups[-1][-1][2].argmax()) == int(window[2].argmax()):
@@ -193,7 +193,7 @@ class _Tracker:
             probs, novelty = probabilities_and_novelty(self.bundle, [clip])
             score = None if novelty is None else float(novelty[0])
             return [(start, end, probs[0].numpy(), score, self._voiceless(clip, score),
-                     self._steady_share(clip, heard_from, start, end, self._steady_frames(clip, score)))]
+                     self._steady_share(self._steady_frames(clip, score), heard_from, start, end))]
         probs, score = step_probabilities_and_novelty(self.bundle, clip)
         first = (start - heard_from) // self.step
         step_probs = probs.numpy()[first:]                                   # (n_steps, num_classes) from start on
@@ -202,7 +202,7 @@ class _Tracker:
         voiceless = self._voiceless(clip, score)
         steady = self._steady_frames(clip, score)
         return [(bounds[i], bounds[i + 1], step_probs[i], score, voiceless,
-                 self._steady_share(clip, heard_from, bounds[i], bounds[i + 1], steady)) for i in range(num_steps)]
+                 self._steady_share(steady, heard_from, bounds[i], bounds[i + 1])) for i in range(num_steps)]
 
     def _left_context(self, start: int, region: int) -> int:
         """Where a pass whose steps start at `start` begins hearing: up to `context` earlier, within the region
@@ -221,10 +221,9 @@ class _Tracker:
             return None
         return steady_tone_frames(clip, self.sample_rate)
 
-    def _steady_share(self, clip: torch.Tensor, heard_from: int, start: int, end: int,
-                      steady: torch.Tensor | None) -> float:
-        """The share of the 10 ms frames centred in samples [start, end) that lie in a steady tone, of `steady`
-        (`_steady_frames` of `clip`, which starts at sample `heard_from`)."""
+    def _steady_share(self, steady: torch.Tensor | None, heard_from: int, start: int, end: int) -> float:
+        """The share of the 10 ms frames centred in samples [start, end) that lie in a steady tone, by `steady`
+        (`_steady_frames` of a clip that starts at sample `heard_from`; None: none do)."""
         if steady is None or len(steady) == 0:
             return 0.0
         centres = heard_from + self.frame * torch.arange(len(steady)) + round(PITCH_FRAME_S * self.sample_rate) // 2
