@@ -211,7 +211,7 @@ def longest_steady_tone(waveform: Tensor, sample_rate: int) -> int:
     """The most consecutive frames (10 ms each) of a mono clip (samples,) that hold a steady tone: a pitch held
     still (`longest_steady_pitch`), or a waveform that repeats itself unchanged, its autocorrelation over the
     voice's lags keeping its shape from frame to frame (a correlation over SHAPE_CORRELATION; a beep above the
-    voice's pitch range, a chord held), whichever runs longer."""
+    voice's pitch range whose aliased harmonics lose the pitch tracker), whichever runs longer."""
     pitch, shape = _steady_lengths(waveform, sample_rate, STEADY_PITCH_TOLERANCE)
     return int(torch.maximum(pitch, shape).max())
 

@@ -84,7 +84,7 @@ class ClassifyConfig:
     # Warn when a clip holds no voiced sound at all (`features.longest_pitch_run` under 2 frames): every
     # spoken word has a vowel, so such a clip is a knock, a click, a hiss or a whisper. For models of speech.
     warn_no_voice: bool = False
-    # Warn when a clip holds one pitch too still for a voice for 0.2 s (`features.is_steady_tone`: a beep, a note
+    # Warn when a clip holds one pitch too still for a voice for 0.25 s (`features.is_steady_tone`: a beep, a note
     # of music, a hum). For models of speech.
     warn_steady_tone: bool = False
     # Warn when a clip's novelty (`models.novelty`: how far its embedding lies from the training clips',
