@@ -76,7 +76,8 @@ LIMITS = """## Limits
   (the recording table above: a clip longer than 1 s is cut to where it rises 12 dB above its noise
   floor first); at 10 dB it is right about 82 times in 100 with that much noise around the word.
   A whine or hum through a long recording is notched out by the timeline (a 1 kHz whine at 10 dB SNR:
-  185 of 200 new-speaker words right against 90 left in, 184 with no whine); a single clip is not.
+  192 of 200 new-speaker words right against 88 left in, 192 with no whine, `python -m
+  recipes.timeline_tones`); a single clip is not.
   Louder noise, music or other voices were not measured.
 - A room's echo costs more than noise: with the microphone 1 to 2.5 m away in a simulated room
   it is right 92 times in 100 at a reverberation time of 0.3 s (a furnished room) and 88 at 0.6 s
