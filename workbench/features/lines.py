@@ -22,6 +22,8 @@ MAX_LINES = 12               # at most this many lines are notched, the loudest
 LINE_RANGE_DB = 40.0         # ... of those within this of the loudest one
 MIN_LINE_S = 2.0             # the least audio lines are looked for in
 NOTCH_WIDTH_HZ = 20.0        # each notch's -3 dB width
+MAINS_HZ = (50.0, 60.0)
+MAINS_HARMONICS = 8          # hum: its fundamental and harmonics up to 400 or 480 Hz
 BLOCK_S = 5.0                # `LineNotch` looks for lines in blocks of this much audio, and notches those found in
 MEMORY_BLOCKS = 3            # ... any of the last few blocks (a line under loud speech can go unseen in one)
 SAME_LINE_HZ = 2.0           # lines of two blocks this close are one line (the filter is kept as it is)
@@ -32,7 +34,8 @@ def find_lines(waveform: np.ndarray, sample_rate: int) -> list[float]:
     peaks whose level stays LINE_RISE_DB above their neighbourhood in at least 80% of 128 ms frames, at one frequency
     (within LINE_WOBBLE_HZ in LINE_STILL_SHARE of the frames, which a voice's harmonics are not even when it speaks
     without a pause). None in speech, music or noise of a broad spectrum; a whine, mains hum and its harmonics, a
-    carrier tone. At most the MAX_LINES loudest, within LINE_RANGE_DB of the loudest."""
+    carrier tone. At most the MAX_LINES loudest, within LINE_RANGE_DB of the loudest; with two multiples of 50 or
+    60 Hz among them, the others up to MAINS_HARMONICS times that too (`_with_mains_harmonics`)."""
     n_fft = max(64, round(LINE_N_FFT * sample_rate / 8000))
     hop = max(1, round(LINE_HOP * sample_rate / 8000))
     if len(waveform) < max(MIN_LINE_S * sample_rate, 4 * n_fft):
@@ -56,7 +59,20 @@ def find_lines(waveform: np.ndarray, sample_rate: int) -> list[float]:
         return []
     loudest = max(level for level, _ in found)       # a line's own faint harmonics (16-bit rounding) are not lines
     strong = sorted((f for f in found if f[0] >= loudest - LINE_RANGE_DB), reverse=True)[:MAX_LINES]
-    return sorted(freq for _, freq in strong)
+    return _with_mains_harmonics(sorted(freq for _, freq in strong))
+
+
+def _with_mains_harmonics(lines: list[float]) -> list[float]:
+    """`lines`, and when two or more of them are multiples of the mains frequency (50 or 60 Hz, to within
+    SAME_LINE_HZ), every multiple of it up to MAINS_HARMONICS times: hum's low harmonics hide among a voice's, so
+    some go unseen under speech."""
+    for mains_hz in MAINS_HZ:
+        multiples = [f for f in lines if f > mains_hz / 2 and abs(f - mains_hz * round(f / mains_hz)) <= SAME_LINE_HZ]
+        if len(multiples) >= 2:
+            missing = [mains_hz * k for k in range(1, MAINS_HARMONICS + 1)
+                       if all(abs(f - mains_hz * k) > SAME_LINE_HZ for f in lines)]
+            return sorted(lines + missing)
+    return lines
 
 
 def _peak_bins(around: np.ndarray) -> np.ndarray:
