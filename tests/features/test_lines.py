@@ -87,3 +87,17 @@ def test_line_notch_streams_any_chunking_to_the_same_audio_without_the_whine(chu
     assert _level_db(out[SR:], 1000.0) < _level_db(noisy[SR:], 1000.0) - 30
     clean = LineNotch(SR)
     assert np.array_equal(np.concatenate([clean.process(speech), clean.flush()]), speech)   # no line: untouched
+
+
+def test_a_whine_that_starts_midway_is_notched_from_then_on():
+    speech = _speechlike(20.0, seed=3)
+    rms = float(np.sqrt(np.mean(speech ** 2)))
+    whine = _tone(2500.0, 20.0, rms / 3)
+    whine[:int(7.5 * SR)] = 0                                      # from 7.5 s on
+    notch = LineNotch(SR)
+    out = np.concatenate([notch.process(speech + whine), notch.flush()])
+    assert notch.found[0] == [] and any(notch.found[1:])
+    # the first block is untouched: no line in it, nor in the next (a whine for half of it is not held in 80% of frames)
+    assert np.array_equal(out[:5 * SR], speech[:5 * SR])
+    after = slice(9 * SR, 20 * SR)
+    assert _level_db(out[after], 2500.0) < _level_db((speech + whine)[after], 2500.0) - 30
