@@ -171,12 +171,14 @@ def _pitch_analysis(waveform: Tensor, sample_rate: int, frame_s: float = 0.03, h
 def longest_pitch_run(waveform: Tensor, sample_rate: int) -> int:
     """The most consecutive frames (10 ms each) of a mono clip (samples,) that hold one pitch, see `pitch_periods`."""
     pitched, period = pitch_periods(waveform, sample_rate)
-    if not bool(pitched.any()):
-        return 0
-    linked = torch.zeros_like(pitched)                                 # frame i continues frame i-1's pitch
-    linked[1:] = pitched[1:] & pitched[:-1] & ((period[1:] - period[:-1]).abs() < PITCH_TOLERANCE * period[:-1])
-    run_ids = torch.cumsum(~linked, dim=0)                            # one id per run (and per unpitched frame)
-    return int(torch.bincount(run_ids[pitched]).max())
+    return int(_run_lengths(_holds_pitch(pitched, period, PITCH_TOLERANCE), pitched).max())
+
+
+def _holds_pitch(pitched: Tensor, period: Tensor, tolerance: float) -> Tensor:
+    """(num_frames,) bool: frame i has a pitch within `tolerance` (a fraction of the period) of frame i-1's."""
+    linked = torch.zeros_like(pitched)
+    linked[1:] = pitched[1:] & pitched[:-1] & ((period[1:] - period[:-1]).abs() < tolerance * period[:-1])
+    return linked
 
 
 def _run_lengths(linked: Tensor, member: Tensor) -> Tensor:
@@ -191,8 +193,7 @@ def _steady_lengths(waveform: Tensor, sample_rate: int, tolerance: float) -> tup
     frame's refined period within `tolerance` of the frame before's), and of its run of frames whose
     autocorrelation keeps its shape (`_pitch_analysis`); 0 for a frame in neither."""
     pitched, period, same_shape = _pitch_analysis(waveform, sample_rate, refine=True)
-    still = torch.zeros_like(pitched)                                  # frame i holds frame i-1's pitch still
-    still[1:] = pitched[1:] & pitched[:-1] & ((period[1:] - period[:-1]).abs() < tolerance * period[:-1])
+    still = _holds_pitch(pitched, period, tolerance)
     shaped = same_shape.clone()
     shaped[:-1] |= same_shape[1:]                                      # a run's first frame is in it too
     return _run_lengths(still, pitched), _run_lengths(same_shape, shaped)
