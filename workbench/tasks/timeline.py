@@ -192,17 +192,16 @@ class _Tracker:
         if not self.steps:
             probs, novelty = probabilities_and_novelty(self.bundle, [clip])
             score = None if novelty is None else float(novelty[0])
-            return [(start, end, probs[0].numpy(), score, self._voiceless(clip, score),
-                     self._steady_share(self._steady_frames(clip, score), heard_from, start, end))]
+            steady = self._steady_shares(clip, score, heard_from, [start, end])[0]
+            return [(start, end, probs[0].numpy(), score, self._voiceless(clip, score), steady)]
         probs, score = step_probabilities_and_novelty(self.bundle, clip)
         first = (start - heard_from) // self.step
         step_probs = probs.numpy()[first:]                                   # (n_steps, num_classes) from start on
         num_steps = min(len(step_probs), -(-(end - start) // self.step))  # not the silence a short clip is padded with
         bounds = [start + i * self.step for i in range(num_steps)] + [end]
         voiceless = self._voiceless(clip, score)
-        steady = self._steady_frames(clip, score)
-        return [(bounds[i], bounds[i + 1], step_probs[i], score, voiceless,
-                 self._steady_share(steady, heard_from, bounds[i], bounds[i + 1])) for i in range(num_steps)]
+        steady = self._steady_shares(clip, score, heard_from, bounds)
+        return [(bounds[i], bounds[i + 1], step_probs[i], score, voiceless, steady[i]) for i in range(num_steps)]
 
     def _left_context(self, start: int, region: int) -> int:
         """Where a pass whose steps start at `start` begins hearing: up to `context` earlier, within the region
@@ -212,23 +211,22 @@ class _Tracker:
     def _voiceless(self, clip: torch.Tensor, score: float | None) -> bool:
         return self.cfg.skip_novel and voice_warning(self.bundle.cfg, clip, score) is not None
 
-    def _steady_frames(self, clip: torch.Tensor, score: float | None) -> torch.Tensor | None:
-        """Which 10 ms frames of a pass's clip lie in a steady tone (`features.steady_tone_frames`), or None when
-        the bundle does not set warn_steady_tone, skip_novel is off, or the pass's novelty is at most
+    def _steady_shares(self, clip: torch.Tensor, score: float | None, heard_from: int,
+                       bounds: list[int]) -> list[float]:
+        """For each window [bounds[i], bounds[i + 1]) of a pass whose clip starts at sample `heard_from`, the share of
+        the 10 ms frames centred in it that lie in a steady tone (`features.steady_tone_frames`). All 0 when the bundle
+        does not set warn_steady_tone, skip_novel is off, or the pass's novelty is at most
         `classify.VOICELESS_NOVELTY` (as `classify.tone_warning` judges a clip)."""
         if not (self.cfg.skip_novel and self.bundle.cfg.warn_steady_tone) or (
                 score is not None and score <= VOICELESS_NOVELTY):
-            return None
-        return steady_tone_frames(clip, self.sample_rate)
-
-    def _steady_share(self, steady: torch.Tensor | None, heard_from: int, start: int, end: int) -> float:
-        """The share of the 10 ms frames centred in samples [start, end) that lie in a steady tone, by `steady`
-        (`_steady_frames` of a clip that starts at sample `heard_from`; None: none do)."""
-        if steady is None or len(steady) == 0:
-            return 0.0
+            return [0.0] * (len(bounds) - 1)
+        steady = steady_tone_frames(clip, self.sample_rate).double()
         centres = heard_from + self.frame * torch.arange(len(steady)) + round(PITCH_FRAME_S * self.sample_rate) // 2
-        inside = (centres >= start) & (centres < end)
-        return float(steady[inside].double().mean()) if bool(inside.any()) else 0.0
+        shares = []
+        for start, end in zip(bounds, bounds[1:]):
+            inside = (centres >= start) & (centres < end)
+            shares.append(float(steady[inside].mean()) if bool(inside.any()) else 0.0)
+        return shares
 
     def feed(self, chunk: np.ndarray) -> None:
         """Append a chunk, gate its frames, classify the windows it completes, forget what is no longer needed."""
