@@ -24,13 +24,14 @@ import numpy as np
 import soundfile
 
 from recipes.digit_sweep import add_fold_model_arguments, fold_model
+from recipes.timeline_mixes import Item
+from recipes.timeline_mixes import score as score_mix
 from workbench.data import Example, find_examples
 from workbench.tasks import classify
 from workbench.tasks.timeline import TimelineConfig, timeline
 
 SAMPLE_RATE = 8000
 WORDS_PER_RECORDING = 20
-OVERLAP_S = 0.05
 CONDITIONS = "none,whine1000@10,whine2500@10,whine440@10,whine1000@20,hum60@10,hum50@10,pink@10"
 
 
@@ -81,12 +82,9 @@ def make_recording(examples: list[Example], condition: Condition, rng: np.random
 
 
 def score(segments, words: list[tuple[str, float, float]]) -> tuple[int, int]:
-    """Words found (a segment overlapping them by more than OVERLAP_S) and labelled right (one with their label
-    over their midpoint)."""
-    found = sum(any(min(s.end_s, end) - max(s.start_s, start) > OVERLAP_S for s in segments) for _, start, end in words)
-    right = sum(any(s.label == label and s.start_s <= (start + end) / 2 <= s.end_s for s in segments)
-                for label, start, end in words)
-    return found, right
+    """Words found and labelled right, as `recipes.timeline_mixes.score` counts them."""
+    row = score_mix(segments, [Item("word", label, start, end) for label, start, end in words])
+    return row["found"], row["right"]
 
 
 def main(argv: list[str] | None = None) -> int:
