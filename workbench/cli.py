@@ -425,8 +425,9 @@ def _add_classify(subparsers: argparse._SubParsersAction) -> None:
                              "steps (s, default: %(default)s)")
     parser.add_argument("--no-gate", action="store_true", help="timeline: classify silence too")
     parser.add_argument("--keep-lines", action="store_true",
-                        help="timeline: leave tones that sound throughout the file (a whine, mains hum) in; by default "
-                             "they are notched out before the gate and the model")
+                        help="leave tones that sound throughout the file (a whine, mains hum) in; by default the "
+                             "timeline notches them out before the gate and the model, and so does a model that "
+                             "sets notch_lines for a single clip")
     parser.add_argument("--keep-novel", action="store_true",
                         help="timeline: keep segments that sound unlike the model's training clips, hold no voiced "
                              "sound or hold a pitch too still for a voice (dropped by default when the model sets "
@@ -448,6 +449,8 @@ def _positive_int(text: str) -> int:
 def _cmd_classify(args: argparse.Namespace) -> int:
     reads_stdin = _check_stdin(args.paths)
     bundle = tasks.load(args.model, args.device)               # loaded once for every file
+    if args.keep_lines and isinstance(bundle.cfg, classify.ClassifyConfig):
+        bundle = dataclasses.replace(bundle, cfg=dataclasses.replace(bundle.cfg, notch_lines=False))
     with tempfile.TemporaryDirectory(prefix="workbench-") as tmp:
         names: dict[Path, str] = {}                            # spooled file -> the name the user knows it by
         if reads_stdin:

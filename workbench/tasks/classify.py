@@ -34,6 +34,7 @@ from workbench.features import (
     num_frames,
 )
 from workbench.features.activity import STEADY_TONE_FRAMES
+from workbench.features.lines import notch_clip
 from workbench.media import Audio, load_audio
 from workbench.models import AudioClassifier, ClassifierConfig, EncoderConfig, NoveltyStats, fit_novelty, novelty
 from workbench.train import EpochLog, FitResult, StepLog, TrainConfig, fit
@@ -91,6 +92,9 @@ class ClassifyConfig:
     # 0 at their median, 1 at their 99th percentile) is above this: a sound the model never met, labelled
     # anyway. None: never. Needs a bundle with novelty stats (`train` fits them).
     novelty_threshold: float | None = None
+    # Notch steady tones (a whine, mains hum: `features.notch_clip`) out of a clip before anything else `prepare`s
+    # it. The timeline has its own notch for long recordings (`TimelineConfig.notch_lines`).
+    notch_lines: bool = False
 
     def __post_init__(self) -> None:
         if self.features.num_bins != self.model.encoder.num_bins:
@@ -318,8 +322,11 @@ def load(path: str | Path, device: torch.device | str = "cpu", files: BundleFile
 
 
 def prepare(waveform: Tensor, cfg: ClassifyConfig) -> Tensor:
-    """What the model sees of a mono clip (samples,): trimmed of silence when cfg.trim_db is set, and of
-    background noise when it is still longer than cfg.noise_trim_after_s after that (`prepared_span`)."""
+    """What the model sees of a mono clip (samples,): its steady tones notched out when cfg.notch_lines is set, then
+    trimmed of silence when cfg.trim_db is set, and of background noise when it is still longer than
+    cfg.noise_trim_after_s after that (`prepared_span`)."""
+    if cfg.notch_lines:
+        waveform = torch.from_numpy(notch_clip(waveform.cpu().numpy(), cfg.features.sample_rate)[0]).to(waveform.device)
     start, end = prepared_span(waveform, cfg)
     return waveform[start:end]
 

@@ -19,6 +19,7 @@ the notch's two 5 s blocks and one window (and its context), whatever the file's
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,7 +159,9 @@ class _Tracker:
     """Streaming state: the sample buffer, the open voiced region and the windows classified in it."""
 
     def __init__(self, bundle: LoadedBundle, cfg: TimelineConfig) -> None:
-        self.bundle, self.cfg = bundle, cfg
+        # the recording's tones are the notch's (`TimelineConfig.notch_lines`), not each window's (`classify.prepare`)
+        self.bundle = dataclasses.replace(bundle, cfg=dataclasses.replace(bundle.cfg, notch_lines=False))
+        self.cfg = cfg
         self.sample_rate = bundle.cfg.features.sample_rate
         self.frame = max(1, round(FRAME_S * self.sample_rate))
         self.steps = bundle.cfg.model.head == "frames"     # a label per step, not per window
