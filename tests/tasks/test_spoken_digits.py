@@ -210,6 +210,11 @@ def test_the_cli_notches_a_single_clip_unless_told_to_keep_the_lines(tmp_path, c
         assert cli.main(["classify", "--model", str(MODEL), str(tmp_path / "zero_whine.wav"), "--json", *extra]) == 0
         labels.append(json.loads(capsys.readouterr().out)["label"])
     assert labels[0] == "0" and labels[1] != "0"
+    # a beep alone is not notched into silence: it keeps the steady-tone warning, as it had before the notch
+    t = np.arange(4000) / 8000
+    soundfile.write(tmp_path / "beep.wav", (0.3 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32), 8000)
+    assert cli.main(["classify", "--model", str(MODEL), str(tmp_path / "beep.wav"), "--json"]) == 0
+    assert "pitch dead still" in json.loads(capsys.readouterr().out)["warning"]
 
 
 def test_the_timeline_hears_every_word_over_a_whine_that_it_notches_out(digits, tmp_path):

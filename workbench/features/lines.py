@@ -37,6 +37,7 @@ CLIP_RISE_DB = 25.0
 # 10 dB SNR: 2,256 -> 2,218 of 2,500 new-speaker words right at one training seed, 2,206 -> 2,200 at another): a clip
 # is not notched there.
 CLIP_MIN_HZ = 500.0
+CLIP_KEEP_DB = 10.0          # a clip the notches would take more than this off is the tone itself (a beep): left whole
 MAINS_HZ = (50.0, 60.0)
 MAINS_HARMONICS = 8          # hum: its fundamental and harmonics up to 400 or 480 Hz
 BLOCK_S = 5.0                # `LineNotch` looks for lines in blocks of this much audio, and notches those found in
@@ -106,13 +107,19 @@ def clip_lines(waveform: np.ndarray, sample_rate: int) -> list[float]:
 
 def notch_clip(waveform: np.ndarray, sample_rate: int) -> tuple[np.ndarray, list[float]]:
     """A single clip (samples,) with its steady tones (`clip_lines`) notched out, forwards and backwards (no
-    delay, and no ringing in at its start as a filter run one way has), and the lines' frequencies; the clip
-    itself when it has none."""
+    delay, and no ringing in at its start as a filter run one way has), and the lines notched. The clip itself,
+    and no lines, when it has none, or when the notches would leave less than CLIP_KEEP_DB of its energy: then the
+    tone is what the clip holds (a beep, a held note), not something under it, and is left for a classifier's
+    warnings to judge."""
     lines = clip_lines(waveform, sample_rate)
     sections = notch_sections(lines, sample_rate)
     if not len(sections):
-        return waveform, lines
-    return sosfiltfilt(sections, waveform.astype(np.float64)).astype(waveform.dtype, copy=False), lines
+        return waveform, []
+    notched = sosfiltfilt(sections, waveform.astype(np.float64))
+    before = float(np.sum(np.square(waveform, dtype=np.float64)))
+    if np.sum(np.square(notched)) < before * 10 ** (-CLIP_KEEP_DB / 10):
+        return waveform, []
+    return notched.astype(waveform.dtype, copy=False), lines
 
 
 def _with_mains_harmonics(lines: list[float]) -> list[float]:
