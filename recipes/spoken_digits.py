@@ -433,6 +433,10 @@ RECIPE_ENGINES = ("espeak", "flite")
 # kept; 2026-11-28), --loso over the five at seed 0: 0.933 (jackson 0.974, lucas 0.964, nicolas 0.878, theo 0.928,
 # yweweler 0.920) against 0.943 for `splice50_s0`; nicolas's "seven" heard as "six" 9 times in 50 (new), yweweler's
 # "nine" as "five" 22. Not adopted.
+# The mel bands from 150 Hz up instead of 20 Hz (`fmin150_s0`: `--set features.fmin=150`, leaving out the voice's
+# fundamental, a cue to the speaker rather than the word; 2026-11-28), --loso over the five at seed 0: 0.937 (jackson
+# 0.978, lucas 0.980, nicolas 0.852, theo 0.930, yweweler 0.946) against 0.943 for `splice50_s0`: four speakers up by
+# 0.4 to 1.4 points, nicolas down 6.4 (his "six" heard as "eight" 24 times in 50, "three" as "six" 13). Not adopted.
 
 
 def recipe_config(epochs: int = 20) -> classify.ClassifyConfig:
