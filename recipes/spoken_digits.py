@@ -437,6 +437,10 @@ RECIPE_ENGINES = ("espeak", "flite")
 # fundamental, a cue to the speaker rather than the word; 2026-11-28), --loso over the five at seed 0: 0.937 (jackson
 # 0.978, lucas 0.980, nicolas 0.852, theo 0.930, yweweler 0.946) against 0.943 for `splice50_s0`: four speakers up by
 # 0.4 to 1.4 points, nicolas down 6.4 (his "six" heard as "eight" 24 times in 50, "three" as "six" 13). Not adopted.
+# From 100 Hz (`fmin100_s0`, `features.fmin=100`): 0.950 (jackson 0.960, lucas 0.970, nicolas 0.908, theo 0.944, yweweler
+# 0.966; nicolas's "three" heard as "six" 9 times in 50, theo's "five" as "nine" 13) against 0.943, one seed, inside the
+# spread of seeds; at train.seed=1 (`fmin100_s1`) 0.946 (jackson 0.948, lucas 0.968, nicolas 0.918, theo 0.942, yweweler
+# 0.952) against 0.954 for `splice50_s1`: 0.948 against 0.948 over the two seeds. Not adopted.
 
 
 def recipe_config(epochs: int = 20) -> classify.ClassifyConfig:
