@@ -208,8 +208,7 @@ class LineNotch:
         return np.concatenate(out) if out else np.zeros(0, np.float32)
 
     def _search(self, block: np.ndarray) -> None:
-        short = len(block) < MIN_LINE_S * self.sample_rate
-        self.found.append([] if short else find_lines(block, self.sample_rate))
+        self.found.append(find_lines(block, self.sample_rate))      # none in a last block under MIN_LINE_S
         self.waiting.append(block)
 
     def _filter(self, block: np.ndarray) -> np.ndarray:
