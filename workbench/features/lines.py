@@ -65,12 +65,15 @@ def find_lines(waveform: np.ndarray, sample_rate: int, *, n_fft: int = LINE_N_FF
     spectrum = scipy.fft.rfft(frames * _hann(n_fft), axis=1)                                     # (F, bins)
     power = spectrum.real ** 2 + spectrum.imag ** 2
     rank = int(LINE_QUANTILE / 100 * (len(power) - 1))
-    held = _db(np.partition(power, rank, axis=0)[rank])                      # (bins,) the level held most of the time
+    held = _db(np.partition(power.T, rank, axis=1)[:, rank])                # (bins,) the level held most of the time
     bins = np.arange(LINE_GAP + 1, len(held) - LINE_NEIGHBOURS)              # from 23 Hz at 8 kHz: mains hum's 50 Hz
-    sides = np.r_[-LINE_NEIGHBOURS:-LINE_GAP, LINE_GAP + 1:LINE_NEIGHBOURS + 1]  # (2 * (NEIGHBOURS - GAP),) offsets
-    ring = held[np.clip(bins[:, None] + sides, 1, None)]                     # (candidates, ring) dB; bin 0 is DC
-    near = held[bins[:, None] + np.arange(-LINE_GAP, LINE_GAP + 1)]          # (candidates, 2 * GAP + 1)
-    peaks = bins[(held[bins] >= np.median(ring, axis=1) + rise_db) & (held[bins] == near.max(axis=1))]
+    highest = np.ones(len(bins), bool)                                       # the highest of the LINE_GAP bins each side
+    for step in range(1, LINE_GAP + 1):
+        highest &= (held[bins] >= held[bins - step]) & (held[bins] >= held[bins + step])
+    bins = bins[highest]
+    ring = held[np.clip(bins[:, None] + _RING, 1, None)]                     # (candidates, ring) dB; bin 0 is DC
+    middle = np.partition(ring, _RING_MIDDLE, axis=1)                        # its median: the mean of the middle two
+    peaks = bins[held[bins] >= 0.5 * (middle[:, _RING_MIDDLE[0]] + middle[:, _RING_MIDDLE[1]]) + rise_db]
     found = []                                                               # (level, frequency)
     for k in peaks:                                                          # a few at most
         peak = _peak_bins(_db(power[:, k - 1:k + 2])) + k                    # (F,) each frame's peak, in bins
@@ -83,6 +86,10 @@ def find_lines(waveform: np.ndarray, sample_rate: int, *, n_fft: int = LINE_N_FF
     loudest = max(level for level, _ in found)       # a line's own faint harmonics (16-bit rounding) are not lines
     strong = sorted((f for f in found if f[0] >= loudest - LINE_RANGE_DB), reverse=True)[:MAX_LINES]
     return [f for f in _with_mains_harmonics(sorted(freq for _, freq in strong)) if f >= min_hz]
+
+
+_RING = np.r_[-LINE_NEIGHBOURS:-LINE_GAP, LINE_GAP + 1:LINE_NEIGHBOURS + 1]   # a candidate's neighbours (offsets)
+_RING_MIDDLE = [(len(_RING) - 1) // 2, len(_RING) // 2]
 
 
 @functools.cache
