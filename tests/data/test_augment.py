@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from workbench.data import AudioDataset, AugmentConfig, Example, augment_waveform, collate, spec_augment
-from workbench.data.augment import add_noise, change_speed, mix_up
+from workbench.data.augment import MAINS_HZ, add_noise, add_tone, change_speed, mix_up
 from workbench.errors import ConfigError
 
 SR = 8000
@@ -31,6 +31,50 @@ def test_noise_is_added_at_the_requested_snr():
     noisy = add_noise(clean, 10.0, torch.Generator().manual_seed(0))
     snr = 10 * torch.log10(clean.pow(2).mean() / (noisy - clean).pow(2).mean())
     assert abs(float(snr) - 10.0) < 0.1
+
+
+def test_a_tone_is_a_whine_or_mains_hum_at_the_requested_snr_and_seeded():
+    word = 0.2 * torch.randn(SR, generator=torch.Generator().manual_seed(5))
+    kinds = set()
+    for seed in range(12):
+        added = add_tone(word, SR, 10.0, torch.Generator().manual_seed(seed)) - word
+        snr = 10 * torch.log10(word.pow(2).mean() / added.pow(2).mean())
+        assert abs(float(snr) - 10.0) < 0.01
+        spectrum = torch.fft.rfft(added * torch.hann_window(SR, periodic=False)).abs()   # 1 Hz bins over 1 s
+        bins = (spectrum > 0.05 * spectrum.max()).nonzero().flatten().tolist()
+        lines = [[bins[0]]]                                       # runs of neighbouring bins: one line each
+        for b in bins[1:]:
+            lines[-1].append(b) if b == lines[-1][-1] + 1 else lines.append([b])
+        centres = [float(spectrum[run].argmax()) + run[0] for run in lines]
+        if len(centres) > 1:                                      # hum: 50 or 60 Hz and its multiples
+            assert centres[0] in MAINS_HZ and len(centres) >= 4
+            assert all(c % centres[0] == 0 for c in centres)
+            kinds.add("hum")
+        else:                                                     # a whine: one line, under Nyquist
+            assert 49 <= centres[0] <= 0.95 * SR / 2
+            kinds.add("whine")
+    assert kinds == {"hum", "whine"}
+    again = add_tone(word, SR, 10.0, torch.Generator().manual_seed(3))
+    torch.testing.assert_close(again, add_tone(word, SR, 10.0, torch.Generator().manual_seed(3)))
+
+
+def test_tone_augmentation_covers_the_padding_at_the_words_snr_and_is_checked():
+    cfg = AugmentConfig(tone_prob=1.0, tone_snr_db=(20.0, 20.0), noise_prob=0.0, speed_prob=0.0, eq_prob=0.0,
+                        gain_db=0.0, shift_s=0.0, pad_prob=1.0, pad_s=0.5)
+    word = _tone(0.5, 1000.0)
+    view = augment_waveform(word, SR, cfg, torch.Generator().manual_seed(0))
+    assert view.shape[0] > word.shape[0]
+    start = next(i for i in range(view.shape[0]) if abs(float(view[i])) > 0.1)    # the word, louder than the tone
+    lead = view[:start]
+    assert lead.shape[0] > SR // 20 and lead.abs().max() > 0                   # the tone sounds in the padding
+    snr = 10 * torch.log10(word.pow(2).mean() / lead.pow(2).mean())
+    assert abs(float(snr) - 20.0) < 1.0
+    assert torch.equal(augment_waveform(word, SR, dataclasses.replace(cfg, tone_prob=0.0, pad_prob=0.0),
+                                        torch.Generator().manual_seed(0)), word)
+    with pytest.raises(ConfigError, match="tone_snr_db"):
+        AugmentConfig(tone_snr_db=(30.0, 10.0))
+    with pytest.raises(ConfigError, match="tone_prob"):
+        AugmentConfig(tone_prob=1.5)
 
 
 def test_speed_perturbation_changes_duration_and_pitch():

@@ -32,6 +32,8 @@ class AugmentConfig:
     pad_s: float = 0.75                       # ... up to this many seconds at each end; any noise then covers it
     noise_prob: float = 0.5                   # chance of adding background noise
     snr_db: tuple[float, float] = (10.0, 40.0)
+    tone_prob: float = 0.0                    # chance of a steady tone under the clip: a whine or mains hum (`add_tone`)
+    tone_snr_db: tuple[float, float] = (0.0, 30.0)
     speed_prob: float = 0.5                   # chance of speed perturbation
     speed: tuple[float, float] = (0.9, 1.1)
     eq_prob: float = 0.5                      # chance of a random smooth EQ curve (microphone colour)
@@ -64,6 +66,8 @@ class AugmentConfig:
     def __post_init__(self) -> None:
         if not self.snr_db[0] <= self.snr_db[1] or not 0 < self.speed[0] <= self.speed[1]:
             raise ConfigError(f"snr_db {self.snr_db} and speed {self.speed} must be (low, high) ranges")
+        if not self.tone_snr_db[0] <= self.tone_snr_db[1]:
+            raise ConfigError(f"tone_snr_db {self.tone_snr_db} must be a (low, high) range")
         if not 0 < self.rt60_s[0] <= self.rt60_s[1] or not self.drr_db[0] <= self.drr_db[1]:
             raise ConfigError(f"rt60_s {self.rt60_s} (positive seconds) and drr_db {self.drr_db} must be (low, high) ranges")
         if not 0 < self.stretch[0] <= self.stretch[1]:
@@ -80,7 +84,7 @@ class AugmentConfig:
             raise ConfigError(f"crop_s={self.crop_s} and pad_s={self.pad_s} must not be negative")
         if not 0 < self.trim_db[0] <= self.trim_db[1]:
             raise ConfigError(f"trim_db {self.trim_db} must be a (low, high) range of positive dB")
-        for name in ("noise_prob", "speed_prob", "eq_prob", "warp_prob", "mixstyle_prob", "trim_prob", "stretch_prob",
+        for name in ("noise_prob", "tone_prob", "speed_prob", "eq_prob", "warp_prob", "mixstyle_prob", "trim_prob", "stretch_prob",
                      "mixup_prob", "band_prob", "crop_prob", "pad_prob", "reverb_prob", "splice_prob"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(f"{name} must be a probability in [0, 1]")
@@ -123,6 +127,31 @@ def add_noise(waveform: Tensor, snr_db: float, gen: torch.Generator, signal_rms:
         signal_rms = waveform.pow(2).mean().sqrt()
     noise = colored_noise(waveform.shape[-1], exponent, gen)
     return waveform + noise * signal_rms * 10 ** (-snr_db / 20)
+
+
+TONE_HZ = (50.0, 3_800.0)       # a whine's frequency: log-uniform in this range (under 8 kHz audio's Nyquist)
+MAINS_HZ = (50.0, 60.0)
+HUM_HARMONICS = 7
+
+
+def add_tone(waveform: Tensor, sample_rate: int, snr_db: float, gen: torch.Generator,
+             signal_rms: Tensor | None = None) -> Tensor:
+    """Add a steady tone through the whole clip at `snr_db` under the signal's power (or `signal_rms`): half the time
+    a whine (one sine, its frequency log-uniform in TONE_HZ up to 0.95 of Nyquist), else mains hum (50 or 60 Hz and
+    its harmonics up to the HUM_HARMONICS-th, each k-th at 1/k the amplitude), every partial at a random phase."""
+    if signal_rms is None:
+        signal_rms = waveform.pow(2).mean().sqrt()
+    t = torch.arange(waveform.shape[-1], dtype=torch.float64) / sample_rate
+    if _chance(gen, 0.5):
+        low, high = math.log(TONE_HZ[0]), math.log(min(TONE_HZ[1], 0.95 * sample_rate / 2))
+        partials = [(math.exp(_uniform(gen, low, high)), 1.0)]
+    else:
+        mains = MAINS_HZ[int(torch.randint(0, len(MAINS_HZ), (), generator=gen))]
+        partials = [(mains * k, 1.0 / k) for k in range(1, HUM_HARMONICS + 1) if mains * k < sample_rate / 2]
+    tone = sum(amplitude * torch.sin(2 * math.pi * freq * t + _uniform(gen, 0.0, 2 * math.pi))
+               for freq, amplitude in partials)
+    tone = (tone / tone.pow(2).mean().sqrt().clamp(min=1e-12)).to(waveform.dtype)
+    return waveform + tone * signal_rms * 10 ** (-snr_db / 20)
 
 
 def _apply_gain_db(waveform: Tensor, gain_db: Tensor) -> Tensor:
@@ -226,6 +255,8 @@ def augment_waveform(waveform: Tensor, sample_rate: int, cfg: AugmentConfig, gen
         word_rms = x.pow(2).mean().sqrt()
         lead, tail = (int(_uniform(gen, 0.0, cfg.pad_s) * sample_rate) for _ in range(2))
         x = torch.cat([x.new_zeros(lead), x, x.new_zeros(tail)])
+    if _chance(gen, cfg.tone_prob):
+        x = add_tone(x, sample_rate, _uniform(gen, *cfg.tone_snr_db), gen, word_rms)
     if _chance(gen, cfg.noise_prob):
         x = add_noise(x, _uniform(gen, *cfg.snr_db), gen, word_rms)
     x = x * 10 ** (_uniform(gen, -cfg.gain_db, cfg.gain_db) / 20)
