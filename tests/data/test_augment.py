@@ -5,8 +5,9 @@ import pytest
 import torch
 
 from workbench.data import AudioDataset, AugmentConfig, Example, augment_waveform, collate, spec_augment
-from workbench.data.augment import MAINS_HZ, add_noise, add_tone, change_speed, mix_up
+from workbench.data.augment import add_noise, add_tone, change_speed, mix_up
 from workbench.errors import ConfigError
+from workbench.features.lines import MAINS_HZ
 
 SR = 8000
 

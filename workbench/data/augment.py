@@ -18,6 +18,7 @@ from torch.nn.utils.rnn import pad_sequence
 
 from workbench.errors import ConfigError
 from workbench.features import active_span
+from workbench.features.lines import MAINS_HZ
 
 
 @dataclass(frozen=True)
@@ -130,8 +131,7 @@ def add_noise(waveform: Tensor, snr_db: float, gen: torch.Generator, signal_rms:
 
 
 TONE_HZ = (50.0, 3_800.0)       # a whine's frequency: log-uniform in this range (under 8 kHz audio's Nyquist)
-MAINS_HZ = (50.0, 60.0)
-HUM_HARMONICS = 7
+HUM_HARMONICS = 7               # hum: mains (features.lines.MAINS_HZ) and its harmonics up to this one
 
 
 def add_tone(waveform: Tensor, sample_rate: int, snr_db: float, gen: torch.Generator,
