@@ -144,7 +144,7 @@ def probe(path: str | Path, limits: MediaLimits | None = None) -> MediaInfo:
             raise NotMediaError(path, "no audio or video stream (not a media file)")
         _check_limits(header, limits)    # before anything is decoded
         if header.container == "wav":
-            _check_wav_length(path, size_bytes)
+            check_wav_length(path, size_bytes)
         first_frames = _first_frames(container, limits.max_pixels)
         streams = tuple(_stream_info(path, stream, origin_s, first_frames.get(stream.index))
                         for stream in container.streams)
@@ -355,7 +355,7 @@ def _bit_depth(path, codec: str) -> int | None:
     return None
 
 
-def _check_wav_length(path, size_bytes: int) -> None:
+def check_wav_length(path, size_bytes: int) -> None:
     """FFmpeg and libsndfile silently read a truncated WAV; compare its data chunk size to the file size."""
     with open(path, "rb") as f:
         head = f.read(1 << 16)
