@@ -8,7 +8,8 @@ import soundfile
 import torch
 
 from workbench.errors import ConfigError, NoAudioStreamError
-from workbench.media import Audio, load_audio, probe, stream_audio
+from workbench.media import Audio, MediaLimits, load_audio, probe, stream_audio
+from workbench.media.audio import load_audio_span
 
 
 def peak_hz(audio: Audio) -> float:
@@ -142,6 +143,37 @@ def test_fsdd_recordings(fsdd_dir):
         torch.testing.assert_close(audio.waveform[0], torch.from_numpy(expected))
         resampled = load_audio(path, sample_rate=16000)
         assert resampled.num_samples == 2 * audio.num_samples
+
+
+@pytest.mark.parametrize("fmt", ["wav16", "wav24x6", "float", "flac", "ogg"])
+@pytest.mark.parametrize("span", [(None, None, None, True), (0.25, 0.5, None, False), (0.1, None, 8000, True)])
+def test_a_file_libsndfile_reads_loads_as_the_probed_path_loads_it(containers, wav_factory, fmt, span):
+    """load_audio reads WAV, FLAC and OGG from libsndfile's header, without PyAV's probe: the same samples, rate and
+    start as the path through `probe` (which a file libsndfile cannot open still takes)."""
+    path = {"wav16": lambda: wav_factory("PCM_16", 2, 22050), "wav24x6": lambda: wav_factory("PCM_24", 6, 48000),
+            "float": lambda: wav_factory("FLOAT", 1, 11025), "flac": lambda: containers.get("flac"),
+            "ogg": lambda: containers.get("ogg")}[fmt]()
+    if path is None:
+        pytest.skip(f"this FFmpeg build cannot encode {fmt}")
+    start_s, duration_s, rate, mono = span
+    fast = load_audio(path, sample_rate=rate, mono=mono, start_s=start_s, duration_s=duration_s)
+    limits = MediaLimits()
+    probed = load_audio_span(path, probe(path, limits), start_s, duration_s, rate, mono, limits)
+    assert (fast.sample_rate, fast.start_s) == (probed.sample_rate, probed.start_s)
+    assert torch.equal(fast.waveform, probed.waveform)
+
+
+def test_a_wav_past_the_duration_limit_or_truncated_is_refused_without_the_probe_too(tmp_path):
+    from workbench.errors import CorruptMediaError, MediaLimitError
+
+    path = tmp_path / "two_seconds.wav"
+    soundfile.write(path, np.zeros(32_000, np.float32), 16000, subtype="PCM_16")
+    with pytest.raises(MediaLimitError, match="duration"):
+        load_audio(path, limits=MediaLimits(max_duration_s=1.0))
+    half = tmp_path / "half.wav"
+    half.write_bytes(path.read_bytes()[:20_000])
+    with pytest.raises(CorruptMediaError, match="truncated"):
+        load_audio(half)
 
 
 def test_bad_arguments(wav_factory):
