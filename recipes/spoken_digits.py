@@ -455,7 +455,8 @@ RECIPE_ENGINES = ("espeak", "flite")
 # (novelty over 2.75, no voice, a pitch held dead still; a one-off script, `make_other_sounds`' 100 of each kind through
 # the five fold models), it warns on 85% and 82% of beeps against 96% and 94%, on 86% and 87% of music against 92% and
 # 89% (knocks 90% and 91% against 91% and 92%); novelty alone passes 2.75 for 30% of beeps and 8% of music (seed 0,
-# `recipes.digit_novelty tone30_s0`) against 70% and 57%. A timeline over words among those sounds (`recipes.timeline_mixes
+# `recipes.digit_novelty tone30_s0`; 70% and 57% for `splice50_s0`'s fold models in the one-off script). A timeline
+# over words among those sounds (`recipes.timeline_mixes
 # --novelty-threshold 2.75 --model-set warn_steady_tone=true warn_no_voice=true`, each fold model on its own speaker, 3
 # mixes: 450 words, 150 sounds of each kind) gave beeps a segment 33 times against 6 and music 75 against 35, with 405
 # words labelled right against 409. Not adopted: the notch already covers whines from 500 Hz up, and the option stays
