@@ -92,10 +92,8 @@ def _load_without_probe(path: str | Path, start_s: float | None, duration_s: flo
     size, a WAV's truncation); None, for `probe` to handle and name the problem, when libsndfile cannot open it, it
     holds no samples, or it is longer than the limit."""
     size_bytes = check_file(path, limits)
-    try:
-        sound = soundfile.SoundFile(str(path))
-    except (soundfile.LibsndfileError, RuntimeError, TypeError) as err:
-        log.debug("%s: soundfile cannot open (%s), probing with PyAV", path, err)
+    sound = _open_soundfile(path)
+    if sound is None:
         return None
     with sound:
         if not (sound.frames > 0 and sound.samplerate > 0 and sound.channels > 0) \
@@ -224,13 +222,20 @@ def _resample_stream(in_rate: int, out_rate: int, num_channels: int) -> soxr.Res
 
 def _read_soundfile(path, start_s: float | None, end_s: float | None) -> tuple[np.ndarray, float] | None:
     """(channels, samples) float32 and the first sample's time, or None when libsndfile cannot read the file."""
-    try:
-        sound = soundfile.SoundFile(str(path))
-    except (soundfile.LibsndfileError, RuntimeError, TypeError) as err:
-        log.debug("%s: soundfile cannot open (%s), using PyAV", path, err)
+    sound = _open_soundfile(path)
+    if sound is None:
         return None
     with sound:
         return _read_open_soundfile(path, sound, start_s, end_s)
+
+
+def _open_soundfile(path) -> soundfile.SoundFile | None:
+    """The file opened by libsndfile, or None when libsndfile cannot read it (PyAV then does)."""
+    try:
+        return soundfile.SoundFile(str(path))
+    except (soundfile.LibsndfileError, RuntimeError, TypeError) as err:
+        log.debug("%s: soundfile cannot open (%s), using PyAV", path, err)
+        return None
 
 
 def _read_open_soundfile(path, sound: soundfile.SoundFile, start_s: float | None,
@@ -248,9 +253,8 @@ def _read_open_soundfile(path, sound: soundfile.SoundFile, start_s: float | None
 
 
 def _soundfile_blocks(path) -> Iterator[tuple[float, np.ndarray]] | None:
-    try:
-        sound = soundfile.SoundFile(str(path))
-    except (soundfile.LibsndfileError, RuntimeError, TypeError):
+    sound = _open_soundfile(path)
+    if sound is None:
         return None
 
     def blocks() -> Iterator[tuple[float, np.ndarray]]:
