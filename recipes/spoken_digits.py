@@ -27,7 +27,7 @@ from tqdm import tqdm
 from workbench.bundle import read_bundle
 from workbench.config import device as pick_device, from_dict
 from workbench.data import find_examples, leave_one_group_out
-from workbench.data.augment import colored_noise, convolve_room
+from workbench.data.augment import colored_noise, convolve_room, saturate
 from workbench.media import load_audio
 from recipes.synthetic_digits import ENGINES, is_synthetic, make_synthetic_digits, parse_engines
 from workbench.tasks import classify
@@ -580,8 +580,8 @@ def loso_markdown(loso: dict) -> str:
         speakers = list(rows[0]["speakers"])
         lines += ["How it holds up in recordings unlike FSDD's: the same held-out recordings and fold models, each clip "
                   "first set in silence, noise (pink noise, its level set against the word's own power) or a "
-                  "simulated room (pyroomacoustics' image-source method, the microphone 1 to 2.5 m away; "
-                  "`recipes.spoken_digits.record_in`).", "",
+                  "simulated room (pyroomacoustics' image-source method, the microphone 1 to 2.5 m away), or "
+                  "recorded too loud (clipped) or with a DC offset (`recipes.spoken_digits.record_in`).", "",
                   "| recording | " + " | ".join(speakers) + " | mean |", "|---" * (len(speakers) + 2) + "|"]
         for row in rows:
             lines.append(f"| {row['name']} | " + " | ".join(f"{row['speakers'][s]:.3f}" for s in speakers)
@@ -593,13 +593,17 @@ def loso_markdown(loso: dict) -> str:
 
 # Recording conditions unlike FSDD's for the card's robustness table: (what, seconds of padding at each
 # end, SNR of pink noise in dB against the word's own power or None for none, RT60 in seconds of a
-# simulated room or None for none).
+# simulated room or None for none[, dB the clip's peak is driven past full scale and hard-clipped or None,
+# a DC offset as a share of the clip's peak or None]).
 CONDITIONS = (("as recorded", 0.0, None, None), ("pink noise at 20 dB SNR", 0.0, 20.0, None),
               ("pink noise at 10 dB SNR", 0.0, 10.0, None), ("0.75 s of silence at each end", 0.75, None, None),
               ("0.75 s of noise at each end, 30 dB SNR", 0.75, 30.0, None),
               ("0.75 s of noise at each end, 20 dB SNR", 0.75, 20.0, None),
               ("0.75 s of noise at each end, 10 dB SNR", 0.75, 10.0, None),
-              ("a room, RT60 0.3 s", 0.0, None, 0.3), ("a room, RT60 0.6 s", 0.0, None, 0.6))
+              ("a room, RT60 0.3 s", 0.0, None, 0.3), ("a room, RT60 0.6 s", 0.0, None, 0.6),
+              ("clipped, the peak driven 6 dB past full scale", 0.0, None, None, 6.0, None),
+              ("clipped, the peak driven 18 dB past full scale", 0.0, None, None, 18.0, None),
+              ("a DC offset of a fifth of the peak, 0.25 s of silence at each end", 0.25, None, None, None, 0.2))
 
 
 def room_responses(rt60_s: float, sample_rate: int, num: int = 20, seed: int = 0) -> list[np.ndarray]:
@@ -630,27 +634,34 @@ def room_responses(rt60_s: float, sample_rate: int, num: int = 20, seed: int = 0
 
 
 def record_in(waveform: torch.Tensor, sample_rate: int, pad_s: float, snr_db: float | None, seed: int,
-              room: np.ndarray | None = None) -> torch.Tensor:
+              room: np.ndarray | None = None, clip_db: float | None = None, offset: float | None = None) -> torch.Tensor:
     """A clip (samples,) as if recorded in `room` (an impulse response, at the clip's old peak), `pad_s`
-    before and after the word, in pink noise at `snr_db` against the word's own power (none for None):
+    before and after the word, in pink noise at `snr_db` against the word's own power (none for None), by a
+    recorder too loud for it (`data.augment.saturate`: the peak driven `clip_db` past full scale, hard-clipped,
+    at the clip's old peak) with a DC offset of `offset` times the clip's peak:
     (samples,) -> (samples [+ the room's length - 1] + 2 * pad_s * sample_rate,)."""
     if room is not None:
         waveform = convolve_room(waveform.double(), torch.from_numpy(room)).float()
     pad = waveform.new_zeros(round(pad_s * sample_rate))
     padded = torch.cat([pad, waveform, pad])
-    if snr_db is None:
-        return padded
-    noise = colored_noise(padded.shape[0], 1.0, torch.Generator().manual_seed(seed))
-    return padded + noise * waveform.pow(2).mean().sqrt() * 10 ** (-snr_db / 20)
+    if snr_db is not None:
+        noise = colored_noise(padded.shape[0], 1.0, torch.Generator().manual_seed(seed))
+        padded = padded + noise * waveform.pow(2).mean().sqrt() * 10 ** (-snr_db / 20)
+    if clip_db is not None:
+        padded = saturate(padded, clip_db)
+    if offset is not None:
+        padded = padded + offset * padded.abs().max()
+    return padded
 
 
 def loso_conditions(runs: Path, examples, speakers: list[str], conditions=CONDITIONS) -> dict | None:
     """Each fold's model (`runs/loso-<speaker>/model`) on its held-out speaker's recordings, as recorded
     and as in each of `conditions` (`record_in`; the same noise and rooms for every model, clip i in room
     i mod 20); None when a fold's model is missing.
-    {"conditions": [{"name", "pad_s", "snr_db", "rt60_s", "accuracy", "speakers": {s: acc}}]}"""
-    table = [{"name": name, "pad_s": pad_s, "snr_db": snr_db, "rt60_s": rt60_s, "speakers": {}}
-             for name, pad_s, snr_db, rt60_s in conditions]
+    {"conditions": [{"name", "pad_s", "snr_db", "rt60_s", "clip_db", "offset", "accuracy", "speakers": {s: acc}}]}"""
+    table = [{"name": name, "pad_s": pad_s, "snr_db": snr_db, "rt60_s": rt60_s, "clip_db": clip_db, "offset": offset,
+              "speakers": {}}
+             for name, pad_s, snr_db, rt60_s, clip_db, offset in [(*c, None, None)[:6] for c in conditions]]
     rooms = {}
     for speaker in speakers:
         model_dir = runs / f"loso-{speaker}" / "model"
@@ -664,8 +675,8 @@ def loso_conditions(runs: Path, examples, speakers: list[str], conditions=CONDIT
             if row["rt60_s"] is not None and row["rt60_s"] not in rooms:
                 rooms[row["rt60_s"]] = room_responses(row["rt60_s"], rate)
             bank = rooms.get(row["rt60_s"])
-            views = [record_in(clip, rate, row["pad_s"], row["snr_db"], i, bank[i % len(bank)] if bank else None)
-                     for i, clip in enumerate(clips)]
+            views = [record_in(clip, rate, row["pad_s"], row["snr_db"], i, bank[i % len(bank)] if bank else None,
+                               row["clip_db"], row["offset"]) for i, clip in enumerate(clips)]
             probs = torch.cat([classify.classify_waveforms(bundle, views[i:i + 64]) for i in range(0, len(views), 64)])
             right = [bundle.labels[i] == e.label for i, e in zip(probs.argmax(dim=1).tolist(), held_out)]
             row["speakers"][speaker] = round(sum(right) / len(right), 4)

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from workbench.data import AudioDataset, AugmentConfig, Example, augment_waveform, collate, spec_augment
-from workbench.data.augment import add_noise, add_tone, change_speed, mix_up
+from workbench.data.augment import add_noise, add_tone, change_speed, mix_up, saturate
 from workbench.errors import ConfigError
 from workbench.features.lines import MAINS_HZ
 
@@ -359,3 +359,33 @@ def test_splice_settings_are_checked():
         AugmentConfig(splice_words=(1, 3))
     with pytest.raises(ConfigError, match="splice_prob"):
         AugmentConfig(splice_prob=1.5)
+
+
+def test_saturate_cuts_the_peaks_off_at_its_drive_and_keeps_the_level():
+    word = _tone(0.5, 300.0)
+    for soft in (False, True):
+        for drive_db in (6.0, 18.0):
+            out = saturate(word, drive_db, soft=soft)
+            assert out.shape == word.shape and abs(float(out.abs().max() - word.abs().max())) < 1e-6
+            flat = float((out.abs() > 0.99 * out.abs().max()).float().mean())     # samples at the cut
+            assert (flat > 0.4 if drive_db == 18.0 else flat > 0.1) or soft
+            third = torch.fft.rfft(out).abs()[3 * 150]                            # 900 Hz over 0.5 s bins of 2 Hz
+            assert third > 0.05 * torch.fft.rfft(out).abs()[150]                  # a clipped sine's odd harmonic
+    assert float((saturate(word, 0.0) - word).abs().max()) < 1e-6                 # driven to full scale, not past it
+    assert torch.equal(saturate(torch.zeros(100), 12.0), torch.zeros(100))
+
+
+def test_clipping_augmentation_is_seeded_off_by_default_and_checked():
+    cfg = AugmentConfig(clip_prob=1.0, clip_db=(12.0, 12.0), noise_prob=0.0, speed_prob=0.0, eq_prob=0.0,
+                        gain_db=0.0, shift_s=0.0)
+    word = _tone(0.5, 300.0)
+    view = augment_waveform(word, SR, cfg, torch.Generator().manual_seed(0))
+    assert not torch.allclose(view, word, atol=1e-3) and abs(float(view.abs().max() - word.abs().max())) < 1e-6
+    torch.testing.assert_close(view, augment_waveform(word, SR, cfg, torch.Generator().manual_seed(0)))
+    assert AugmentConfig().clip_prob == 0.0
+    assert torch.equal(augment_waveform(word, SR, dataclasses.replace(cfg, clip_prob=0.0),
+                                        torch.Generator().manual_seed(0)), word)
+    with pytest.raises(ConfigError, match="clip_db"):
+        AugmentConfig(clip_db=(12.0, 6.0))
+    with pytest.raises(ConfigError, match="clip_prob"):
+        AugmentConfig(clip_prob=-0.1)

@@ -6,6 +6,7 @@ import torch
 from workbench.features import (
     active_span, frame_energy_db, is_steady_noise, is_steady_tone, longest_pitch_run, longest_steady_pitch,
     longest_steady_tone, pitch_periods, spectral_change_db, steady_tone_frames, trim_noise, trim_silence,
+    without_dc,
 )
 from workbench.features.activity import STEADY_TONE_FRAMES
 
@@ -28,6 +29,15 @@ def test_threshold_decides_what_counts_as_silence():
 def test_silent_or_tiny_clips_are_kept_whole():
     assert active_span(torch.zeros(4000), SR) == (0, 4000)
     assert active_span(torch.ones(10), SR) == (0, 10)
+
+
+def test_without_dc_takes_out_an_offset_and_keeps_the_sound():
+    sound = 0.3 * torch.sin(torch.arange(1600) * 0.3)
+    out = without_dc(sound - 0.25)
+    assert abs(float(out.mean())) < 1e-6 and torch.allclose(out, sound - sound.mean(), atol=1e-6)
+    assert without_dc(torch.zeros(0)).shape == (0,)
+    batch = torch.stack([sound + 1.0, sound - 1.0])              # (..., samples): each row its own mean
+    torch.testing.assert_close(without_dc(batch), torch.stack([sound - sound.mean()] * 2))
 
 
 def test_frame_energy_of_a_full_scale_square_is_zero_db():

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from workbench.features.lines import MIN_LINE_S, LineNotch, clip_lines, find_lines, notch_clip, notch_sections
+from workbench.features.lines import MIN_LINE_S, DCBlocker, LineNotch, clip_lines, find_lines, notch_clip, notch_sections
 
 SR = 8000
 
@@ -149,3 +149,25 @@ def test_a_clip_that_is_only_a_tone_is_left_whole_for_the_classifiers_warnings()
         assert clip_lines(clip, SR) != []
         out, lines = notch_clip(clip, SR)
         assert lines == [] and out is clip
+
+
+@pytest.mark.parametrize("chunk", [37, 800, 100_000])
+def test_dc_blocker_takes_an_offset_out_without_a_transient_and_streams_any_chunking_alike(chunk):
+    speech = _speechlike(4.0)
+    offset = speech + 0.2                                         # a constant offset from the first sample on
+    blocker = DCBlocker(SR)
+    out = np.concatenate([blocker.process(offset[i:i + chunk]) for i in range(0, len(offset), chunk)])
+    assert out.dtype == np.float32 and len(out) == len(offset)
+    assert abs(float(out[: SR // 10].mean())) < 1e-3              # the silent start stays silent: no transient
+    assert abs(float(out.mean())) < 1e-3
+    assert np.sqrt(np.mean((out - speech) ** 2)) < 0.05 * np.sqrt(np.mean(speech ** 2))   # the voice kept (-26 dB)
+    assert len(DCBlocker(SR).process(np.zeros(0, np.float32))) == 0
+
+
+def test_dc_blocker_follows_an_offset_that_drifts_slowly():
+    t = np.arange(6 * SR) / SR
+    drift = (0.1 + 0.05 * np.sin(2 * np.pi * 0.2 * t)).astype(np.float32)   # an offset wandering over five seconds
+    assert np.abs(DCBlocker(SR).process(drift)).max() < 0.005                # its 0.05 swing brought down tenfold
+    speech = _speechlike(6.0)
+    out = DCBlocker(SR).process(speech + drift)
+    assert np.sqrt(np.mean((out - speech) ** 2)) < 0.05 * np.sqrt(np.mean(speech ** 2))

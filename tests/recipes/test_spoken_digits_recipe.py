@@ -125,3 +125,14 @@ def test_room_responses_are_deterministic_rooms_of_the_asked_reverberation_time(
     wet = record_in(word, 8000, 0.0, None, seed=0, room=short[0])
     assert wet.shape[0] == 4000 + short[0].shape[0] - 1
     assert float(wet.abs().max()) == pytest.approx(0.3, rel=1e-5)          # at the clip's old peak
+
+
+def test_record_in_clips_a_loud_recording_and_adds_an_offset():
+    word = 0.3 * torch.sin(2 * math.pi * 440 * torch.arange(4000) / 8000)
+    clipped = record_in(word, 8000, 0.0, None, seed=0, clip_db=12.0)
+    assert float(clipped.abs().max()) == pytest.approx(0.3, rel=1e-5)                 # at the clip's old peak
+    assert float((clipped.abs() > 0.299).float().mean()) > 0.5                         # but flat-topped
+    offset = record_in(word, 8000, 0.25, None, seed=0, offset=0.2)
+    assert offset.shape[0] == 4000 + 2 * 2000
+    assert float(offset[:2000].min()) == pytest.approx(0.06) == float(offset[:2000].max())   # silence at the offset
+    torch.testing.assert_close(offset[2000:6000] - 0.06, word)

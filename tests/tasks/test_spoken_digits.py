@@ -237,3 +237,13 @@ def test_the_timeline_hears_every_word_over_a_whine_that_it_notches_out(digits, 
     # measured: 20 of 20 with the notch, 11 without (a whine 10 dB under the words' level, in their band)
     assert right(TimelineConfig()) == 20
     assert right(TimelineConfig(notch_lines=False)) <= 16
+
+
+def test_the_timeline_hears_every_word_of_a_recording_with_a_dc_offset(digits, tmp_path):
+    # an offset lifts every silent frame to its own energy: without the blocker the gate hears no silence, and the
+    # whole file is one region (measured: no segment at all for the long sample with an offset of a fifth of its peak)
+    words, rate = soundfile.read(SAMPLES / "digits_sequence.wav", dtype="float32")
+    soundfile.write(tmp_path / "offset.wav", np.clip(words + 0.2 * np.abs(words).max(), -1, 1), rate)
+    truth = [s["label"] for s in json.loads((SAMPLES / "digits_sequence.json").read_text())["segments"]]
+    assert [s.label for s in timeline(digits, tmp_path / "offset.wav")] == truth
+    assert [s.label for s in timeline(digits, tmp_path / "offset.wav", TimelineConfig(remove_dc=False))] != truth

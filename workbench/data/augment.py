@@ -35,6 +35,8 @@ class AugmentConfig:
     snr_db: tuple[float, float] = (10.0, 40.0)
     tone_prob: float = 0.0                    # chance of a steady tone under the clip: a whine or mains hum (`add_tone`)
     tone_snr_db: tuple[float, float] = (0.0, 30.0)
+    clip_prob: float = 0.0                    # chance of clipping: a recording too loud for its microphone or sound card
+    clip_db: tuple[float, float] = (0.0, 18.0)  # ... its peak driven this far past full scale, then cut off (`saturate`)
     speed_prob: float = 0.5                   # chance of speed perturbation
     speed: tuple[float, float] = (0.9, 1.1)
     eq_prob: float = 0.5                      # chance of a random smooth EQ curve (microphone colour)
@@ -67,6 +69,8 @@ class AugmentConfig:
     def __post_init__(self) -> None:
         if not self.snr_db[0] <= self.snr_db[1] or not 0 < self.speed[0] <= self.speed[1]:
             raise ConfigError(f"snr_db {self.snr_db} and speed {self.speed} must be (low, high) ranges")
+        if not 0 <= self.clip_db[0] <= self.clip_db[1]:
+            raise ConfigError(f"clip_db {self.clip_db} must be a (low, high) range of dB from 0 up")
         if not self.tone_snr_db[0] <= self.tone_snr_db[1]:
             raise ConfigError(f"tone_snr_db {self.tone_snr_db} must be a (low, high) range")
         if not 0 < self.rt60_s[0] <= self.rt60_s[1] or not self.drr_db[0] <= self.drr_db[1]:
@@ -85,7 +89,7 @@ class AugmentConfig:
             raise ConfigError(f"crop_s={self.crop_s} and pad_s={self.pad_s} must not be negative")
         if not 0 < self.trim_db[0] <= self.trim_db[1]:
             raise ConfigError(f"trim_db {self.trim_db} must be a (low, high) range of positive dB")
-        for name in ("noise_prob", "tone_prob", "speed_prob", "eq_prob", "warp_prob", "mixstyle_prob", "trim_prob", "stretch_prob",
+        for name in ("noise_prob", "tone_prob", "clip_prob", "speed_prob", "eq_prob", "warp_prob", "mixstyle_prob", "trim_prob", "stretch_prob",
                      "mixup_prob", "band_prob", "crop_prob", "pad_prob", "reverb_prob", "splice_prob"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(f"{name} must be a probability in [0, 1]")
@@ -152,6 +156,18 @@ def add_tone(waveform: Tensor, sample_rate: int, snr_db: float, gen: torch.Gener
                for freq, amplitude in partials)
     tone = (tone / tone.pow(2).mean().sqrt().clamp(min=1e-12)).to(waveform.dtype)
     return waveform + tone * signal_rms * 10 ** (-snr_db / 20)
+
+
+def saturate(waveform: Tensor, drive_db: float, soft: bool = False) -> Tensor:
+    """A clip (samples,) as a recorder too loud for it gives it: amplified until its peak is `drive_db` past full scale,
+    cut off at full scale (hard, as an overflowing converter cuts; `soft`: rounded off by a tanh, as an analogue stage
+    or a phone's limiter does), then brought back to its old peak. A silent clip comes back as it is."""
+    peak = waveform.abs().max()
+    if waveform.numel() == 0 or peak == 0:
+        return waveform
+    driven = waveform * (10 ** (drive_db / 20) / peak)
+    cut = torch.tanh(driven) if soft else driven.clamp(-1.0, 1.0)
+    return cut * (peak / cut.abs().max())
 
 
 def _apply_gain_db(waveform: Tensor, gain_db: Tensor) -> Tensor:
@@ -229,7 +245,8 @@ def augment_waveform(waveform: Tensor, sample_rate: int, cfg: AugmentConfig, gen
     The crop then cuts a random length off each end whatever its level, as a recording started late
     or stopped early does. The padding sets the word in up to `pad_s` of silence at each end, which
     the noise then fills, as in a recording started well before the word in a noisy room: the SNR is
-    the word's, so the padding does not make the noise quieter.
+    the word's, so the padding does not make the noise quieter. Clipping comes after the noise, as a
+    converter clips what the microphone heard.
     """
     x = waveform
     if _chance(gen, cfg.trim_prob):
@@ -259,6 +276,8 @@ def augment_waveform(waveform: Tensor, sample_rate: int, cfg: AugmentConfig, gen
         x = add_tone(x, sample_rate, _uniform(gen, *cfg.tone_snr_db), gen, word_rms)
     if _chance(gen, cfg.noise_prob):
         x = add_noise(x, _uniform(gen, *cfg.snr_db), gen, word_rms)
+    if _chance(gen, cfg.clip_prob):
+        x = saturate(x, _uniform(gen, *cfg.clip_db), soft=_chance(gen, 0.5))
     x = x * 10 ** (_uniform(gen, -cfg.gain_db, cfg.gain_db) / 20)
     return x.clamp(-1.0, 1.0)
 

@@ -11,6 +11,13 @@ from torch import Tensor
 from workbench.features.spectrogram import Spectrogram, SpectrogramConfig
 
 
+def without_dc(waveform: Tensor) -> Tensor:
+    """A clip (..., samples) with its mean, a DC offset, taken out (an empty one as it is)."""
+    if waveform.shape[-1] == 0:
+        return waveform
+    return waveform - waveform.mean(dim=-1, keepdim=True)
+
+
 def frame_energy_db(waveform: Tensor, frame_length: int) -> Tensor:
     """Mean-square energy in dBFS of consecutive frames: (samples,) -> (samples // frame_length,)."""
     usable = waveform.shape[-1] // frame_length * frame_length

@@ -1,4 +1,5 @@
-"""Steady tonal lines in a recording (a whine, mains hum and its harmonics), and a streaming notch filter for them.
+"""Steady tonal lines in a recording (a whine, mains hum and its harmonics), and a streaming notch filter for them;
+and the line at 0 Hz, a DC offset, and a streaming filter for that (`DCBlocker`).
 
 A tone that sounds through a whole recording is not part of any word: it raises the energy an energy gate
 compares words with, and it masks the word's own spectrum. `find_lines` finds such tones in a few seconds
@@ -9,10 +10,11 @@ they come and go, and move with its pitch); `LineNotch` removes them from a stre
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 import scipy.fft
-from scipy.signal import iirnotch, sosfilt, sosfilt_zi, sosfiltfilt
+from scipy.signal import iirnotch, lfilter, lfilter_zi, sosfilt, sosfilt_zi, sosfiltfilt
 
 LINE_N_FFT = 1024            # at 8 kHz: 7.8 Hz bins, 128 ms frames hopping 32 ms (scaled with the sample rate)
 LINE_QUANTILE = 20           # a line's bin stays up in at least 80% of the frames: its level at this percentile
@@ -228,3 +230,28 @@ class LineNotch:
             return block
         filtered, self.state = sosfilt(self.sections, block.astype(np.float64), zi=self.state)
         return filtered.astype(np.float32)
+
+
+DC_CUTOFF_HZ = 5.0           # `DCBlocker`'s -3 dB point: under any voice, over a slow drift of the offset
+
+
+class DCBlocker:
+    """Takes a DC offset (a cheap microphone's or sound card's, and its drift under DC_CUTOFF_HZ) out of a stream of
+    mono chunks: a one-pole high-pass, its state carried across chunks and started as though the stream had always
+    held its first sample, so an offset there sets off no transient. Without it an offset lifts every silent
+    frame's energy to the offset's, and an energy gate hears no silence at all."""
+
+    def __init__(self, sample_rate: int) -> None:
+        pole = 1.0 - 2.0 * math.pi * DC_CUTOFF_HZ / sample_rate
+        self.b, self.a = np.array([1.0, -1.0]), np.array([1.0, -pole])
+        self.state: np.ndarray | None = None
+
+    def process(self, chunk: np.ndarray) -> np.ndarray:
+        """Feed a chunk (samples,); returns it filtered (float32, the same length)."""
+        x = chunk.astype(np.float64)
+        if not len(x):
+            return x.astype(np.float32)
+        if self.state is None:
+            self.state = lfilter_zi(self.b, self.a) * x[0]
+        y, self.state = lfilter(self.b, self.a, x, zi=self.state)
+        return y.astype(np.float32)

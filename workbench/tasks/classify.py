@@ -31,7 +31,7 @@ from workbench.data import (
 from workbench.errors import ConfigError, EmptyMediaError
 from workbench.features import (
     Spectrogram, SpectrogramConfig, active_span, is_steady_noise, longest_pitch_run, longest_steady_tone, noise_span,
-    num_frames,
+    num_frames, without_dc,
 )
 from workbench.features.activity import STEADY_TONE_FRAMES
 from workbench.features.lines import notch_clip
@@ -95,6 +95,12 @@ class ClassifyConfig:
     # Notch steady tones (a whine, mains hum: `features.notch_clip`) out of a clip before anything else `prepare`s
     # it. The timeline has its own notch for long recordings (`TimelineConfig.notch_lines`).
     notch_lines: bool = False
+    # Take each clip's mean (a DC offset: a cheap microphone or sound card; FSDD's nicolas recorded with one, 16% of
+    # his speech's RMS) out of it before anything else, in training and at inference (`prepare`). An offset is no
+    # sound, but it fills the lowest mel band and lifts silence to within a trim's threshold of the word. A bundle
+    # saved before this field existed loads with it on: taking out an offset its training never had changes nothing
+    # else.
+    remove_dc: bool = True
 
     def __post_init__(self) -> None:
         if self.features.num_bins != self.model.encoder.num_bins:
@@ -322,9 +328,11 @@ def load(path: str | Path, device: torch.device | str = "cpu", files: BundleFile
 
 
 def prepare(waveform: Tensor, cfg: ClassifyConfig) -> Tensor:
-    """What the model sees of a mono clip (samples,): its steady tones notched out when cfg.notch_lines is set, then
-    trimmed of silence when cfg.trim_db is set, and of background noise when it is still longer than
-    cfg.noise_trim_after_s after that (`prepared_span`)."""
+    """What the model sees of a mono clip (samples,): its mean taken out when cfg.remove_dc is set, its steady tones
+    notched out when cfg.notch_lines is set, then trimmed of silence when cfg.trim_db is set, and of background noise
+    when it is still longer than cfg.noise_trim_after_s after that (`prepared_span`)."""
+    if cfg.remove_dc:
+        waveform = without_dc(waveform)
     if cfg.notch_lines:
         waveform = torch.from_numpy(notch_clip(waveform.cpu().numpy(), cfg.features.sample_rate)[0]).to(waveform.device)
     start, end = prepared_span(waveform, cfg)
@@ -369,9 +377,12 @@ def _probabilities_and_novelty(bundle: LoadedBundle, clips: list[Tensor]) -> tup
 @torch.inference_mode()
 def step_probabilities_and_novelty(bundle: LoadedBundle, waveform: Tensor) -> tuple[Tensor, float | None]:
     """A frames-head bundle's probabilities for every step (n_steps, num_classes) of a mono waveform (samples,) as
-    it is, step i covering its samples from i * `step_samples()`, and its novelty as `probabilities_and_novelty`
-    gives it (of the `prepare`d clip; None for a bundle without novelty stats). One pass when `prepare` keeps the
-    waveform whole; when it trims, the novelty takes a second pass over what it keeps."""
+    it is (but for its DC offset, taken out when cfg.remove_dc is set), step i covering its samples from
+    i * `step_samples()`, and its novelty as `probabilities_and_novelty` gives it (of the `prepare`d clip; None for a
+    bundle without novelty stats). One pass when `prepare` keeps the waveform whole; when it trims, the novelty takes
+    a second pass over what it keeps."""
+    if bundle.cfg.remove_dc:
+        waveform = without_dc(waveform)
     logits, steps = bundle.model.steps_and_embedding(waveform[None].to(bundle.device))
     probs = torch.softmax(logits[0].float(), dim=-1).cpu()
     if bundle.novelty is None:
@@ -728,7 +739,7 @@ def train(
     for name, subset in (("train", train_set), ("val", val_set), ("test", test_set)):
         items, bad = decode_examples(subset, sample_rate, cfg.max_duration_s, workers=2)
         trim = name == "test" or cfg.trim_training          # the test split is classified like any clip
-        decoded[name] = [(e, prepare(w, cfg) if trim else w) for e, w in items]
+        decoded[name] = [(e, prepare(w, cfg) if trim else without_dc(w) if cfg.remove_dc else w) for e, w in items]
         failures += bad
     if not decoded["train"] or not decoded["val"]:
         raise ConfigError(f"{run_dir}: too few examples to train: {len(decoded['train'])} readable for training and "
@@ -792,7 +803,11 @@ def describe_augment(a: AugmentConfig) -> str:
                           f"low-pass at {a.lowpass_hz[0]:g}-{a.lowpass_hz[1]:g} Hz; {clips(a.band_prob)})"),
         (a.shift_s > 0, f"up to {a.shift_s:g} s of leading silence"),
         (a.pad_prob > 0, f"up to {a.pad_s:g} s of silence at each end, under any noise ({clips(a.pad_prob)})"),
+        (a.tone_prob > 0, f"a steady whine or mains hum {a.tone_snr_db[0]:g}-{a.tone_snr_db[1]:g} dB under the clip "
+                          f"({clips(a.tone_prob)})"),
         (a.noise_prob > 0, f"coloured noise at {a.snr_db[0]:g}-{a.snr_db[1]:g} dB SNR ({clips(a.noise_prob)})"),
+        (a.clip_prob > 0, f"clipping, the peak driven {a.clip_db[0]:g}-{a.clip_db[1]:g} dB past full scale "
+                          f"({clips(a.clip_prob)})"),
         (a.gain_db > 0, f"gain within ±{a.gain_db:g} dB"),
         (a.warp_prob > 0, f"frequency warp x{a.warp[0]:g}-{a.warp[1]:g} ({clips(a.warp_prob)})"),
         (a.stretch_prob > 0, f"time stretch x{a.stretch[0]:g}-{a.stretch[1]:g} ({clips(a.stretch_prob)})"),
@@ -822,6 +837,7 @@ def model_card(cfg: ClassifyConfig, labels: list[str], metrics: dict, notes: str
         "## Model",
         f"- Features: {f.kind}, {f.num_bins} bins, {f.sample_rate} Hz, n_fft {f.n_fft}, hop {f.hop_length} "
         f"({f.frame_rate:g} frames/s), scale {f.scale}, normalisation {f.normalize}."
+        + (" Each clip's DC offset (its mean) is taken out first, both for training and for classifying." if cfg.remove_dc else "")
         + (f" Each clip is first trimmed of sound more than {cfg.trim_db:g} dB below its peak at its ends "
            + ("(in training and at inference)." if cfg.trim_training else
               "when it is classified (at inference and in the evaluations below; training clips were not).")

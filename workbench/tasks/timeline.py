@@ -1,7 +1,7 @@
 """A labelled timeline of a long recording, streamed in constant memory.
 
-The file is read in chunks, and tones that sound throughout it (a whine, mains hum) are notched out first
-(`features.lines.LineNotch`, `notch_lines`). An optional energy gate finds voiced regions (frames louder than an
+The file is read in chunks; a DC offset is taken out (`features.lines.DCBlocker`, `remove_dc`) and tones that
+sound throughout it (a whine, mains hum) are notched out first (`features.lines.LineNotch`, `notch_lines`). An optional energy gate finds voiced regions (frames louder than an
 adaptive noise floor); each region no longer than `window_s` is classified whole, and longer
 regions (or the whole file, with the gate off) are covered by sliding windows. A bundle with the
 many-to-many "frames" head labels every step instead (`Classifier.steps_and_embedding`): a region no longer
@@ -30,7 +30,7 @@ import torch
 from workbench.errors import ConfigError
 from workbench.features import frame_energy_db, steady_tone_frames
 from workbench.features.activity import STEADY_TONE_FRAMES
-from workbench.features.lines import LineNotch
+from workbench.features.lines import DCBlocker, LineNotch
 from workbench.media import stream_audio
 from workbench.tasks.classify import (
     VOICELESS_NOVELTY, LoadedBundle, probabilities_and_novelty, step_probabilities_and_novelty, voice_warning,
@@ -59,6 +59,8 @@ class TimelineConfig:
     brief_s: float = 0.1                # a segment shorter than this (a step or so: a flicker more often than a
     brief_min_confidence: float = 0.6   # word) needs this confidence
     smooth_steps: int = 3           # frames head: average each step's probabilities with its neighbours' (odd count)
+    remove_dc: bool = True          # take a DC offset out first (`features.lines.DCBlocker`): with one, the gate
+                                    # would hear no silence, and the timeline would find no words at all
     notch_lines: bool = True        # remove tones that sound throughout the recording (a whine, mains hum) before
                                     # the gate and the model hear it (`features.lines.LineNotch`)
     skip_novel: bool = True         # drop segments more novel than the bundle's novelty_threshold, voiceless or a
@@ -312,8 +314,11 @@ def timeline(bundle: LoadedBundle, path: str | Path, cfg: TimelineConfig | None 
     cfg = cfg or TimelineConfig()
     tracker = _Tracker(bundle, cfg)
     notch = LineNotch(tracker.sample_rate) if cfg.notch_lines else None
+    blocker = DCBlocker(tracker.sample_rate) if cfg.remove_dc else None
     for chunk in stream_audio(path, cfg.chunk_s, sample_rate=tracker.sample_rate, mono=True):
         samples = chunk.waveform[0].numpy().astype(np.float32, copy=False)
+        if blocker is not None:
+            samples = blocker.process(samples)
         tracker.feed(samples if notch is None else notch.process(samples))
     if notch is not None:
         tracker.feed(notch.flush())
