@@ -89,8 +89,8 @@ def test_beeps_music_and_knocks_are_labelled_with_a_warning_and_fsdd_recordings_
                                                                                          capsys):
     # the shipped model calls a beep "7" or "6" with probability up to 0.8: the label alone does not tell
     sounds = make_other_sounds(tmp_path, kinds=("beeps", "music", "knocks"))
-    # measured with every warning (novelty 2.75, no voice, a steady tone): 0.96, 0.92, 0.82; without the steady tone's
-    # 0.65, 0.54, 0.82
+    # measured with every warning (novelty 2.75, no voice, a steady tone): 0.97, 0.91, 0.84 (the model of 2026-11-27:
+    # 0.96, 0.92, 0.82); by novelty alone 0.76, 0.48, 0.25
     for kind, least in (("beeps", 0.9), ("music", 0.85), ("knocks", 0.75)):
         outcomes = classify.predict_files(digits, sounds[kind])
         warned = [o.value.warning is not None for o in outcomes]
@@ -105,7 +105,7 @@ def test_beeps_music_and_knocks_are_labelled_with_a_warning_and_fsdd_recordings_
     record = json.loads(captured.out)
     assert record["novelty"] > digits.cfg.novelty_threshold and "unlike anything the model was trained on" in record["warning"]
     assert f"warning: {beep}: the clip sounds unlike anything" in captured.err
-    beep = sounds["beeps"][9]                              # not unusual enough for the novelty warning (1.95)
+    beep = sounds["beeps"][9]                              # not unusual enough for the novelty warning (2.52)
     assert cli.main(["classify", "--model", str(MODEL), "--json", str(beep)]) == 0
     record = json.loads(capsys.readouterr().out)
     assert record["novelty"] < digits.cfg.novelty_threshold and "holds one pitch dead still" in record["warning"]
@@ -175,9 +175,10 @@ def test_the_timeline_drops_beeps_and_music_between_words_that_hold_a_pitch_too_
                         for label, start, end in spans]
                 assert all(label in labels for label, labels in over if label is not None)    # every word, still
                 heard[kind, tone] += sum(bool(labels) for label, labels in over if label is None)
-    # measured: beeps 7 of 30 with a segment without the check, 3 with it; music 13 and 7
-    assert heard["beeps", False] >= 5 and heard["music", False] >= 10
-    assert heard["beeps", True] <= heard["beeps", False] // 2 + 1 and heard["music", True] <= heard["music", False] * 2 // 3
+    # measured: music 15 of 30 with a segment without the check, 5 with it; beeps 2 and 2, the model's novelty dropping
+    # most of them already (the model of 2026-11-27, before the clipping in training: music 13 and 7, beeps 7 and 3)
+    assert heard["music", False] >= 10 and heard["music", True] <= heard["music", False] * 2 // 3
+    assert heard["beeps", True] <= min(heard["beeps", False], 3)
 
 
 def _under_a_whine(path) -> np.ndarray:
@@ -203,13 +204,13 @@ def test_a_single_word_under_a_whine_is_notched_as_the_shipped_config_asks(digit
 
 
 def test_the_cli_notches_a_single_clip_unless_told_to_keep_the_lines(tmp_path, capsys):
-    # measured: the sample "zero" under a 1 kHz whine is "0" at 1.00 notched, "2" at 0.67 left in
-    soundfile.write(tmp_path / "zero_whine.wav", _under_a_whine(SAMPLES / "digit_0_jackson_0.wav"), 8000)
+    # measured: the sample "nine" under a 1 kHz whine 10 dB below it is "9" at 0.97 notched, "5" at 0.86 left in
+    soundfile.write(tmp_path / "nine_whine.wav", _under_a_whine(SAMPLES / "digit_9_lucas_4.wav"), 8000)
     labels = []
     for extra in ([], ["--keep-lines"]):
-        assert cli.main(["classify", "--model", str(MODEL), str(tmp_path / "zero_whine.wav"), "--json", *extra]) == 0
+        assert cli.main(["classify", "--model", str(MODEL), str(tmp_path / "nine_whine.wav"), "--json", *extra]) == 0
         labels.append(json.loads(capsys.readouterr().out)["label"])
-    assert labels[0] == "0" and labels[1] != "0"
+    assert labels[0] == "9" and labels[1] != "9"
     # a beep alone is not notched into silence: it keeps the steady-tone warning, as it had before the notch
     t = np.arange(4000) / 8000
     soundfile.write(tmp_path / "beep.wav", (0.3 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32), 8000)
