@@ -162,8 +162,10 @@ def saturate(waveform: Tensor, drive_db: float, soft: bool = False) -> Tensor:
     """A clip (samples,) as a recorder too loud for it gives it: amplified until its peak is `drive_db` past full scale,
     cut off at full scale (hard, as an overflowing converter cuts; `soft`: rounded off by a tanh, as an analogue stage
     or a phone's limiter does), then brought back to its old peak. A silent clip comes back as it is."""
+    if waveform.numel() == 0:
+        return waveform
     peak = waveform.abs().max()
-    if waveform.numel() == 0 or peak == 0:
+    if peak == 0:
         return waveform
     driven = waveform * (10 ** (drive_db / 20) / peak)
     cut = torch.tanh(driven) if soft else driven.clamp(-1.0, 1.0)

@@ -331,12 +331,16 @@ def prepare(waveform: Tensor, cfg: ClassifyConfig) -> Tensor:
     """What the model sees of a mono clip (samples,): its mean taken out when cfg.remove_dc is set, its steady tones
     notched out when cfg.notch_lines is set, then trimmed of silence when cfg.trim_db is set, and of background noise
     when it is still longer than cfg.noise_trim_after_s after that (`prepared_span`)."""
-    if cfg.remove_dc:
-        waveform = without_dc(waveform)
+    waveform = _centred(waveform, cfg)
     if cfg.notch_lines:
         waveform = torch.from_numpy(notch_clip(waveform.cpu().numpy(), cfg.features.sample_rate)[0]).to(waveform.device)
     start, end = prepared_span(waveform, cfg)
     return waveform[start:end]
+
+
+def _centred(waveform: Tensor, cfg: ClassifyConfig) -> Tensor:
+    """A clip (samples,) without its DC offset when cfg.remove_dc is set, else as it is."""
+    return without_dc(waveform) if cfg.remove_dc else waveform
 
 
 def prepared_span(waveform: Tensor, cfg: ClassifyConfig) -> tuple[int, int]:
@@ -381,8 +385,7 @@ def step_probabilities_and_novelty(bundle: LoadedBundle, waveform: Tensor) -> tu
     i * `step_samples()`, and its novelty as `probabilities_and_novelty` gives it (of the `prepare`d clip; None for a
     bundle without novelty stats). One pass when `prepare` keeps the waveform whole; when it trims, the novelty takes
     a second pass over what it keeps."""
-    if bundle.cfg.remove_dc:
-        waveform = without_dc(waveform)
+    waveform = _centred(waveform, bundle.cfg)
     logits, steps = bundle.model.steps_and_embedding(waveform[None].to(bundle.device))
     probs = torch.softmax(logits[0].float(), dim=-1).cpu()
     if bundle.novelty is None:
@@ -464,7 +467,7 @@ def silence_warning(waveform: Tensor) -> str | None:
     """
     if waveform.numel() == 0 or not bool(waveform.any()):
         return "the clip is digital silence (every sample is zero), so its label is a guess"
-    peak = float((waveform - waveform.mean()).abs().max())
+    peak = float(without_dc(waveform).abs().max())
     if peak == 0.0:
         return (f"the clip holds no sound (every sample has the same value, {float(waveform[0]):.3g}), "
                 "so its label is a guess")
@@ -739,7 +742,7 @@ def train(
     for name, subset in (("train", train_set), ("val", val_set), ("test", test_set)):
         items, bad = decode_examples(subset, sample_rate, cfg.max_duration_s, workers=2)
         trim = name == "test" or cfg.trim_training          # the test split is classified like any clip
-        decoded[name] = [(e, prepare(w, cfg) if trim else without_dc(w) if cfg.remove_dc else w) for e, w in items]
+        decoded[name] = [(e, prepare(w, cfg) if trim else _centred(w, cfg)) for e, w in items]
         failures += bad
     if not decoded["train"] or not decoded["val"]:
         raise ConfigError(f"{run_dir}: too few examples to train: {len(decoded['train'])} readable for training and "

@@ -1,9 +1,10 @@
 """A labelled timeline of a long recording, streamed in constant memory.
 
 The file is read in chunks; a DC offset is taken out (`features.lines.DCBlocker`, `remove_dc`) and tones that
-sound throughout it (a whine, mains hum) are notched out first (`features.lines.LineNotch`, `notch_lines`). An optional energy gate finds voiced regions (frames louder than an
-adaptive noise floor); each region no longer than `window_s` is classified whole, and longer
-regions (or the whole file, with the gate off) are covered by sliding windows. A bundle with the
+sound throughout it (a whine, mains hum) are notched out first (`features.lines.LineNotch`, `notch_lines`). An
+optional energy gate finds voiced regions (frames louder than an adaptive noise floor); each region no longer
+than `window_s` is classified whole, and longer regions (or the whole file, with the gate off) are covered by
+sliding windows. A bundle with the
 many-to-many "frames" head labels every step instead (`Classifier.steps_and_embedding`): a region no longer
 than `steps_window_s` plus `context_s` in one pass, a longer one in passes of `steps_window_s` that follow each
 other, each hearing up to `context_s` more on either side so that a word a pass's edge cuts is still heard whole
